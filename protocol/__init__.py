@@ -1,0 +1,10 @@
+"""Circle's wire protocol and room model: pure data and pure functions, no I/O.
+
+Nothing here imports textual, websockets or asyncio, so the relay, the
+terminal client, bots and benchmarks all share one definition of a room.
+"""
+
+from __future__ import annotations
+
+PROTOCOL_VERSIONS: tuple[int, ...] = (1,)
+"""Versions of the wire protocol this code speaks, oldest first."""

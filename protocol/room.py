@@ -1,0 +1,251 @@
+"""How each event changes a room: ``apply(state, event) -> state``.
+
+Server and clients run this same function over the same events, so a
+client's view is the server's state by construction. ``apply`` is total: an
+event that does not fit the state (a client that missed a private event, say)
+changes what it can and never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import singledispatch
+
+from protocol.messages import (
+    Event,
+    HandLowered,
+    HandMoved,
+    HandRaised,
+    HandsCleared,
+    LockChanged,
+    MemberAdmitted,
+    MemberAway,
+    MemberBack,
+    MemberJoined,
+    MemberLeft,
+    MeTooCount,
+    MeTooSet,
+    Paused,
+    Resumed,
+    RoleChanged,
+    RoundEnded,
+    RoundStarted,
+    SettingsChanged,
+    Shared,
+    SignalSent,
+    StickGiven,
+    StickReleased,
+)
+from protocol.model import Pause, Presence, RoomState, Round, Turn
+
+
+def apply(state: RoomState, event: Event) -> RoomState:
+    """Return the state after ``event``; ``state`` itself is never modified."""
+    return _apply(event, state)
+
+
+def apply_all(state: RoomState, events: Iterable[Event]) -> RoomState:
+    for event in events:
+        state = _apply(event, state)
+    return state
+
+
+@singledispatch
+def _apply(event: Event, state: RoomState) -> RoomState:
+    raise TypeError(f"not an event: {event!r}")
+
+
+def _with_presence(state: RoomState, member_id: int, presence: Presence) -> RoomState:
+    member = state.members.get(member_id)
+    if member is None:
+        return state
+    members = dict(state.members)
+    members[member_id] = replace(member, presence=presence)
+    return replace(state, members=members)
+
+
+def _without_hand(queue: tuple[int, ...], member_id: int) -> tuple[int, ...]:
+    return tuple(m for m in queue if m != member_id)
+
+
+@_apply.register
+def _(event: MemberJoined, state: RoomState) -> RoomState:
+    members = dict(state.members)
+    members[event.member.id] = event.member
+    return replace(
+        state,
+        members=members,
+        next_member_id=max(state.next_member_id, event.member.id + 1),
+    )
+
+
+@_apply.register
+def _(event: MemberAdmitted, state: RoomState) -> RoomState:
+    return _with_presence(state, event.member_id, Presence.PRESENT)
+
+
+@_apply.register
+def _(event: MemberAway, state: RoomState) -> RoomState:
+    return _with_presence(state, event.member_id, Presence.AWAY)
+
+
+@_apply.register
+def _(event: MemberBack, state: RoomState) -> RoomState:
+    return _with_presence(state, event.member_id, Presence.PRESENT)
+
+
+@_apply.register
+def _(event: MemberLeft, state: RoomState) -> RoomState:
+    members = dict(state.members)
+    members.pop(event.member_id, None)
+    turn = state.turn
+    if turn is not None and turn.holder == event.member_id:
+        turn = None
+    round_ = state.round
+    if round_ is not None:
+        round_ = replace(round_, remaining=_without_hand(round_.remaining, event.member_id))
+    return replace(
+        state,
+        members=members,
+        queue=_without_hand(state.queue, event.member_id),
+        turn=turn,
+        round=round_,
+    )
+
+
+@_apply.register
+def _(event: RoleChanged, state: RoomState) -> RoomState:
+    member = state.members.get(event.member_id)
+    if member is None:
+        return state
+    members = dict(state.members)
+    members[event.member_id] = replace(member, role=event.role)
+    return replace(state, members=members)
+
+
+@_apply.register
+def _(event: HandRaised, state: RoomState) -> RoomState:
+    if event.member_id in state.queue:
+        return state
+    return replace(state, queue=(*state.queue, event.member_id))
+
+
+@_apply.register
+def _(event: HandLowered, state: RoomState) -> RoomState:
+    return replace(state, queue=_without_hand(state.queue, event.member_id))
+
+
+@_apply.register
+def _(event: HandsCleared, state: RoomState) -> RoomState:
+    return replace(state, queue=())
+
+
+@_apply.register
+def _(event: HandMoved, state: RoomState) -> RoomState:
+    if event.member_id not in state.queue:
+        return state
+    queue = list(_without_hand(state.queue, event.member_id))
+    position = min(max(event.position, 0), len(queue))
+    queue.insert(position, event.member_id)
+    return replace(state, queue=tuple(queue))
+
+
+@_apply.register
+def _(event: StickGiven, state: RoomState) -> RoomState:
+    running = None if state.pause is not None else event.at
+    turn = Turn(
+        id=event.turn_id,
+        holder=event.member_id,
+        via=event.via,
+        started_at=event.at,
+        running_since=running,
+    )
+    round_ = state.round
+    if round_ is not None and event.member_id in round_.remaining:
+        # The round moves past everyone before this member, too: they were
+        # skipped because they were away when their turn came.
+        index = round_.remaining.index(event.member_id)
+        round_ = replace(round_, remaining=round_.remaining[index + 1 :])
+    return replace(
+        state,
+        turn=turn,
+        queue=_without_hand(state.queue, event.member_id),
+        round=round_,
+        next_turn_id=max(state.next_turn_id, event.turn_id + 1),
+    )
+
+
+@_apply.register
+def _(event: StickReleased, state: RoomState) -> RoomState:
+    if state.turn is None or state.turn.id != event.turn_id:
+        return state
+    return replace(state, turn=None)
+
+
+@_apply.register
+def _(event: Shared, state: RoomState) -> RoomState:
+    turn = state.turn
+    if turn is None or turn.id != event.turn_id:
+        return state
+    # Only the count: share text is never part of the state.
+    return replace(state, turn=replace(turn, shares=turn.shares + 1))
+
+
+@_apply.register
+def _(event: MeTooSet, state: RoomState) -> RoomState:
+    turn = state.turn
+    if turn is None or turn.id != event.turn_id:
+        return state
+    metoo = turn.metoo | {event.member_id} if event.on else turn.metoo - {event.member_id}
+    return replace(state, turn=replace(turn, metoo=metoo))
+
+
+@_apply.register
+def _(event: MeTooCount, state: RoomState) -> RoomState:
+    turn = state.turn
+    if turn is None or turn.id != event.turn_id:
+        return state
+    return replace(state, turn=replace(turn, metoo_count=event.count))
+
+
+@_apply.register
+def _(event: Paused, state: RoomState) -> RoomState:
+    turn = state.turn
+    if turn is not None and turn.running_since is not None:
+        turn = replace(turn, elapsed=turn.elapsed_at(event.at), running_since=None)
+    return replace(state, pause=Pause(event.by, event.message, event.at), turn=turn)
+
+
+@_apply.register
+def _(event: Resumed, state: RoomState) -> RoomState:
+    turn = state.turn
+    if turn is not None and turn.running_since is None:
+        turn = replace(turn, running_since=event.at)
+    return replace(state, pause=None, turn=turn)
+
+
+@_apply.register
+def _(event: RoundStarted, state: RoomState) -> RoomState:
+    return replace(state, round=Round(event.by, event.order))
+
+
+@_apply.register
+def _(event: RoundEnded, state: RoomState) -> RoomState:
+    return replace(state, round=None)
+
+
+@_apply.register
+def _(event: LockChanged, state: RoomState) -> RoomState:
+    return replace(state, locked=event.locked)
+
+
+@_apply.register
+def _(event: SettingsChanged, state: RoomState) -> RoomState:
+    return replace(state, settings=event.settings)
+
+
+@_apply.register
+def _(event: SignalSent, state: RoomState) -> RoomState:
+    # A private signal is a notification for facilitators, not room state.
+    return state

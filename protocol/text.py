@@ -1,0 +1,95 @@
+"""Make user text safe to show on someone else's terminal.
+
+Names and shares travel from one person's keyboard to everyone's screen, so
+nothing in them may drive a terminal: control characters (ESC and the rest of
+C0/C1) are dropped, bidi overrides and other invisible format characters are
+dropped (they can make text read differently from what was sent), and the
+text is NFC-normalised so the same name always compares equal. Limits are
+checked after cleaning and reported as ``Refused``, never silently truncated,
+so a member never loses words without being told.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from protocol.errors import Refused
+
+MAX_NAME_CHARS = 32
+MAX_SHARE_CHARS = 4000
+MAX_MESSAGE_CHARS = 200
+"""Limit for short facilitator texts such as a pause message."""
+
+# Zero-width joiners are format characters too, but emoji sequences need them.
+_KEPT_FORMAT = {"\u200c", "\u200d"}
+_LINE_BREAKS = {"\n", "\r", "\u2028", "\u2029", "\x85"}
+
+
+def _clean(text: str, *, keep_newlines: bool) -> str:
+    text = unicodedata.normalize("NFC", text)
+    if keep_newlines:
+        text = text.replace("\r\n", "\n")
+    out: list[str] = []
+    for ch in text:
+        if ch in _LINE_BREAKS:
+            out.append("\n" if keep_newlines else " ")
+        elif ch == "\t":
+            out.append("    " if keep_newlines else " ")
+        else:
+            category = unicodedata.category(ch)
+            if category in ("Cc", "Cs", "Co", "Cn"):
+                continue
+            if category == "Cf" and ch not in _KEPT_FORMAT:
+                continue
+            if category == "Zs":
+                ch = " "
+            out.append(ch)
+    return "".join(out)
+
+
+def clean_line(text: str) -> str:
+    """Return ``text`` as one safe line: no controls, runs of spaces folded."""
+    return " ".join(_clean(text, keep_newlines=False).split())
+
+
+def clean_block(text: str) -> str:
+    """Return ``text`` safe to display, keeping line breaks but no blank edges."""
+    lines = [line.rstrip() for line in _clean(text, keep_newlines=True).split("\n")]
+    # Fold runs of blank lines so one share cannot scroll everyone's screen away.
+    folded: list[str] = []
+    for line in lines:
+        if line or (folded and folded[-1]):
+            folded.append(line)
+    return "\n".join(folded).strip("\n")
+
+
+def checked_name(text: str) -> str:
+    """Clean a display name, or refuse it with a sentence saying why."""
+    name = clean_line(text)
+    if not name:
+        raise Refused("bad_name", "Please choose a name with at least one visible character.")
+    if len(name) > MAX_NAME_CHARS:
+        raise Refused("bad_name", f"Names can be at most {MAX_NAME_CHARS} characters.")
+    return name
+
+
+def checked_share(text: str) -> str:
+    """Clean a share, or refuse it if it is empty or too long."""
+    share = clean_block(text)
+    if not share:
+        raise Refused("empty_share", "There is nothing to share in that message.")
+    if len(share) > MAX_SHARE_CHARS:
+        raise Refused(
+            "share_too_long",
+            f"A share can be at most {MAX_SHARE_CHARS} characters; "
+            f"this one has {len(share)}. Nothing was sent.",
+        )
+    return share
+
+
+def checked_message(text: str) -> str:
+    """Clean a short facilitator text (pause message); it may be empty."""
+    message = clean_line(text)
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise Refused("message_too_long", f"Keep it under {MAX_MESSAGE_CHARS} characters.")
+    return message
