@@ -1,0 +1,32 @@
+"""Token buckets for rate limits; time is passed in so tests control it."""
+
+from __future__ import annotations
+
+from server.config import Rate
+
+
+class TokenBucket:
+    def __init__(self, rate: Rate, now: float) -> None:
+        self._rate = rate
+        self._tokens = rate.burst
+        self._updated = now
+
+    def _refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self._updated)
+        self._tokens = min(self._rate.burst, self._tokens + elapsed * self._rate.per_second)
+        self._updated = now
+
+    def take(self, now: float) -> float | None:
+        """Spend one token; return None if there was one, else seconds until there is."""
+        self._refill(now)
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return None
+        return (1 - self._tokens) / self._rate.per_second
+
+    def peek(self, now: float) -> float | None:
+        """Like ``take`` without spending: None if a token is available."""
+        self._refill(now)
+        if self._tokens >= 1:
+            return None
+        return (1 - self._tokens) / self._rate.per_second

@@ -1,0 +1,374 @@
+"""One live circle: its state, its event log and the sessions listening to it.
+
+Every change goes the same way: ``decide`` -> for each event: apply it, give it
+the next ``seq``, encode it **once**, append the bytes to the log and hand the
+same bytes to every connection in its audience. Resume is "send the log after
+seq N". Nothing here awaits: all of it runs between two awaits of the event
+loop, so no two changes interleave and no connection sees events out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from websockets.asyncio.connection import Connection
+from websockets.asyncio.server import broadcast
+
+from protocol import PROTOCOL_VERSIONS
+from protocol.codec import decode, encode
+from protocol.errors import DecodeError, Refused
+from protocol.messages import (
+    Command,
+    CommandFrame,
+    Error,
+    Event,
+    EventFrame,
+    Frame,
+    Hello,
+    LowerHand,
+    MemberAdmitted,
+    MemberJoined,
+    MemberLeft,
+    MeToo,
+    MeTooCount,
+    MeTooSet,
+    RaiseHand,
+    SendSignal,
+    SettingsChanged,
+    Share,
+    Shared,
+    SignalSent,
+    Snapshot,
+    Welcome,
+)
+from protocol.model import LeaveReason, Presence, Role, RoomState
+from protocol.room import apply
+from server.audience import Audience, Scope, audience_of
+from server.config import RelayConfig
+from server.decide import Disconnect, Expire, Join, Observed, Reconnect, decide
+from server.limits import TokenBucket
+from server.store import CircleSnapshot, RoomRecord, Store, hash_secret, new_secret
+
+log = logging.getLogger(__name__)
+
+CLOSE_REPLACED = 4010
+CLOSE_REMOVED = 4011
+CLOSE_POLICY = 1008
+
+_NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount, SignalSent)
+
+
+def _bucket_name(command: Command) -> str:
+    if isinstance(command, Share):
+        return "share"
+    if isinstance(command, (RaiseHand, LowerHand)):
+        return "hand"
+    if isinstance(command, MeToo):
+        return "metoo"
+    if isinstance(command, SendSignal):
+        return "signal"
+    return "other"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    seq: int
+    audience: Audience
+    data: bytes
+    """The encoded event frame: the exact bytes every recipient got."""
+
+
+@dataclass(eq=False)
+class Session:
+    """A member's seat, which outlives any one connection during the grace period."""
+
+    member_id: int
+    token_hash: str
+    ws: Connection | None = None
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    strikes: int = 0
+    expiry: asyncio.TimerHandle | None = None
+
+
+class LiveRoom:
+    def __init__(
+        self,
+        record: RoomRecord,
+        store: Store,
+        config: RelayConfig,
+        clock: Callable[[], float],
+        snapshot: CircleSnapshot | None = None,
+    ) -> None:
+        self.name = record.name
+        self.record = record
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self.epoch = secrets.token_hex(8)
+        """A new epoch per process: the log (and share text) dies with it."""
+        self.seq = 0
+        self.log: deque[LogEntry] = deque(maxlen=config.log_size)
+        self.sessions: dict[int, Session] = {}
+        self._by_token: dict[str, Session] = {}
+        self.removed: set[str] = set()
+        self.closing = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.state = RoomState(settings=record.settings)
+        if snapshot is not None:
+            self._restore(snapshot)
+
+    # --- restoring after a restart ----------------------------------------------
+
+    def _restore(self, snapshot: CircleSnapshot) -> None:
+        self.state = snapshot.state
+        self.removed = set(snapshot.removed)
+        for member_id, token_hash in snapshot.token_hashes.items():
+            if member_id in self.state.members:
+                self._add_session(Session(member_id, token_hash))
+        # Nobody is connected to a relay that just started: everyone is away
+        # (and keeps their place) until they resume or their grace runs out.
+        for member in list(self.state.members.values()):
+            if member.presence is not Presence.AWAY:
+                self._run(member.id, Disconnect())
+            if member.id not in self.state.members:
+                continue  # Was in the waiting room: nothing to keep.
+            if member.id in self.sessions:
+                self._start_expiry(self.sessions[member.id])
+            else:
+                self._run(member.id, Expire())  # No token, so no way back.
+
+    # --- the one way anything changes -------------------------------------------
+
+    def execute(self, member_id: int | None, command: Command | Observed) -> list[Event]:
+        """Decide, apply, log and deliver; raise ``Refused`` and change nothing if refused."""
+        events = decide(self.state, member_id, command, self._clock())
+        self._publish(events)
+        return events
+
+    def _run(self, member_id: int, command: Observed) -> None:
+        try:
+            self.execute(member_id, command)
+        except Refused as refused:
+            log.debug("room %s: %s ignored: %s", self.name, type(command).__name__, refused)
+
+    def _publish(self, events: list[Event]) -> None:
+        structural = False
+        for event in events:
+            before = self.state
+            self.state = apply(self.state, event)
+            self.seq += 1
+            data = encode(EventFrame(self.seq, event))
+            audience = audience_of(event, self.state)
+            self.log.append(LogEntry(self.seq, audience, data))
+            broadcast(self._recipients(audience), data)
+            self._after(event, before)
+            structural = structural or not isinstance(event, _NOT_STRUCTURAL)
+        if structural:
+            self._persist()
+
+    def _after(self, event: Event, before: RoomState) -> None:
+        """Connection-level consequences of an event that was just delivered."""
+        if isinstance(event, MemberLeft):
+            session = self.sessions.pop(event.member_id, None)
+            if session is None:
+                return
+            self._by_token.pop(session.token_hash, None)
+            if session.expiry is not None:
+                session.expiry.cancel()
+            if event.reason in (LeaveReason.REMOVED, LeaveReason.DENIED):
+                member = before.members.get(event.member_id)
+                if member is not None:
+                    self.removed.add(member.name.casefold())
+                if session.ws is not None:
+                    self._close(session.ws, CLOSE_REMOVED, "removed from this meeting")
+            elif session.ws is not None:
+                self._close(session.ws, 1000, "left")
+        elif isinstance(event, MemberAdmitted):
+            # The waiting member heard nothing of the circle: give them all of it.
+            session = self.sessions.get(event.member_id)
+            if session is not None and session.ws is not None:
+                self.send(session.ws, Snapshot(self.seq, self.state))
+        elif isinstance(event, SettingsChanged):
+            self._store.save_settings(self.name, event.settings)
+
+    def _recipients(self, audience: Audience) -> list[Connection]:
+        return [
+            s.ws for s in self.sessions.values() if s.ws is not None and self._sees(s, audience)
+        ]
+
+    def _sees(self, session: Session, audience: Audience) -> bool:
+        if session.member_id == audience.subject:
+            return True
+        member = self.state.members.get(session.member_id)
+        if member is None:
+            return False
+        if audience.scope is Scope.ALL:
+            return member.presence is not Presence.WAITING
+        if audience.scope is Scope.FACILITATORS:
+            return member.role is not Role.MEMBER
+        return False
+
+    def _persist(self) -> None:
+        if not self.state.members:
+            # The meeting is over: nothing to restore, and removals end with it.
+            self.removed.clear()
+            self._store.clear_circle(self.name)
+            return
+        tokens = {s.member_id: s.token_hash for s in self.sessions.values()}
+        self._store.save_circle(
+            self.name, CircleSnapshot(self.state, tokens, frozenset(self.removed))
+        )
+
+    # --- sending ---------------------------------------------------------------------
+
+    @staticmethod
+    def send(ws: Connection, frame: Frame) -> None:
+        """Queue one frame now, without awaiting, so ordering with broadcasts holds."""
+        broadcast([ws], encode(frame))
+
+    def _close(self, ws: Connection, code: int, reason: str) -> None:
+        task = asyncio.get_running_loop().create_task(ws.close(code, reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- sessions ---------------------------------------------------------------------
+
+    def _add_session(self, session: Session) -> None:
+        self.sessions[session.member_id] = session
+        self._by_token[session.token_hash] = session
+
+    def join(self, ws: Connection, hello: Hello, role: Role) -> Session:
+        """Seat a new member and welcome them; raise ``Refused`` if they cannot join."""
+        if role is Role.MEMBER and hello.name.strip().casefold() in self.removed:
+            raise Refused("removed", "You were removed from this meeting.")
+        if len(self.state.members) >= self._config.max_members:
+            raise Refused("room_full", "The room is full.")
+        events = decide(self.state, None, Join(hello.name, role), self._clock())
+        joined = events[0]
+        assert isinstance(joined, MemberJoined)
+        if role is Role.MEMBER and joined.member.name.casefold() in self.removed:
+            raise Refused("removed", "You were removed from this meeting.")
+        token = new_secret()
+        session = Session(joined.member.id, hash_secret(token))
+        self._add_session(session)
+        self._publish(events)
+        self.send(ws, self._welcome(session, token, resumed=False, seq=self.seq))
+        session.ws = ws
+        return session
+
+    def _welcome(self, session: Session, token: str, *, resumed: bool, seq: int) -> Welcome:
+        return Welcome(
+            version=PROTOCOL_VERSIONS[-1],
+            member_id=session.member_id,
+            token=token,
+            epoch=self.epoch,
+            seq=seq,
+            resumed=resumed,
+            state=None if resumed else self.state,
+        )
+
+    def resume(self, ws: Connection, hello: Hello) -> Session | None:
+        """Give a returning member their seat back, or None if it is gone."""
+        assert hello.resume is not None
+        resume = hello.resume
+        session = self._by_token.get(hash_secret(resume.token))
+        if session is None or session.member_id not in self.state.members:
+            return None
+        if session.ws is not None:
+            # The old connection has not noticed it is dead yet; this one wins.
+            self._close(session.ws, CLOSE_REPLACED, "replaced by a newer connection")
+        if session.expiry is not None:
+            session.expiry.cancel()
+            session.expiry = None
+        first = self.log[0].seq if self.log else self.seq + 1
+        can_replay = resume.epoch == self.epoch and first - 1 <= resume.seq <= self.seq
+        if can_replay:
+            self.send(ws, self._welcome(session, resume.token, resumed=True, seq=resume.seq))
+            start = resume.seq + 1 - first
+            for entry in itertools.islice(self.log, max(0, start), None):
+                if self._sees(session, entry.audience):
+                    broadcast([ws], entry.data)
+        else:
+            self.send(ws, self._welcome(session, resume.token, resumed=False, seq=self.seq))
+        session.ws = ws
+        member = self.state.members[session.member_id]
+        if member.presence is Presence.AWAY:
+            self._run(session.member_id, Reconnect())
+        return session
+
+    def disconnected(self, session: Session, ws: Connection) -> None:
+        """The connection ``ws`` of ``session`` closed, for whatever reason."""
+        if session.ws is not ws:
+            return  # Replaced by a newer connection already.
+        session.ws = None
+        if session.member_id not in self.state.members or self.closing:
+            return
+        self._run(session.member_id, Disconnect())
+        if session.member_id in self.state.members:
+            self._start_expiry(session)
+
+    def _start_expiry(self, session: Session) -> None:
+        loop = asyncio.get_running_loop()
+        session.expiry = loop.call_later(self._config.grace_period, self._expire, session)
+
+    def _expire(self, session: Session) -> None:
+        session.expiry = None
+        if session.ws is None and session.member_id in self.state.members:
+            self._run(session.member_id, Expire())
+
+    # --- frames from members -----------------------------------------------------------
+
+    def _bucket(self, session: Session, name: str) -> TokenBucket:
+        bucket = session.buckets.get(name)
+        if bucket is None:
+            rate = getattr(self._config, f"{name}_rate")
+            bucket = session.buckets[name] = TokenBucket(rate, self._clock())
+        return bucket
+
+    def _refuse(self, session: Session, ws: Connection, error: Error, *, strike: bool) -> None:
+        self.send(ws, error)
+        if strike:
+            session.strikes += 1
+            if session.strikes > self._config.max_strikes:
+                self._close(ws, CLOSE_POLICY, "too many bad or excess frames")
+
+    def handle(self, session: Session, ws: Connection, data: bytes | str) -> None:
+        """One frame from a member: a command, or something that earns an error."""
+        now = self._clock()
+        wait = self._bucket(session, "frame").take(now)
+        if wait is not None:
+            error = Error(0, "rate_limited", "Too many messages; slow down.", round(wait, 2))
+            self._refuse(session, ws, error, strike=True)
+            return
+        if isinstance(data, str):
+            error = Error(0, "bad_frame", "Send binary msgpack frames, not text.")
+            self._refuse(session, ws, error, strike=True)
+            return
+        try:
+            frame = decode(data)
+        except DecodeError as exc:
+            self._refuse(session, ws, Error(0, "bad_frame", f"Not understood: {exc}"), strike=True)
+            return
+        if not isinstance(frame, CommandFrame):
+            error = Error(0, "bad_frame", "Only commands are accepted after the welcome.")
+            self._refuse(session, ws, error, strike=True)
+            return
+        wait = self._bucket(session, _bucket_name(frame.command)).take(now)
+        if wait is not None:
+            message = f"That is a lot at once; try again in {max(1, round(wait))} s."
+            error = Error(frame.ref, "rate_limited", message, round(wait, 2))
+            self._refuse(session, ws, error, strike=True)
+            return
+        try:
+            self.execute(session.member_id, frame.command)
+        except Refused as refused:
+            error = Error(frame.ref, refused.code, refused.message, refused.retry_after)
+            self._refuse(session, ws, error, strike=False)
+            return
+        session.strikes = 0

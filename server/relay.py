@@ -1,0 +1,211 @@
+"""The websocket relay: handshake, then frames in and events out for each room.
+
+Rooms are addressed by URL path (``ws://host:8765/tuesday``). The relay owns the
+sockets; everything about the meeting itself happens in ``LiveRoom``.
+
+Close codes (docs/protocol.md has the full table): 1000 left, 1001 relay
+shutting down, 1008 flood or garbage, 1009 frame too big, 4000 bad hello,
+4001 unsupported version, 4003 join refused (an ``Error`` frame says why),
+4004 no such room, 4008 handshake timeout, 4010 replaced by a newer
+connection, 4011 removed from the meeting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from protocol import PROTOCOL_VERSIONS
+from protocol.codec import decode
+from protocol.errors import DecodeError, Refused
+from protocol.messages import Error, Greeting, Hello
+from protocol.model import Role
+from server.config import RelayConfig
+from server.limits import TokenBucket
+from server.live_room import LiveRoom, Session
+from server.store import Store, check_passcode, check_secret, hash_secret
+
+log = logging.getLogger(__name__)
+
+CLOSE_BAD_HELLO = 4000
+CLOSE_VERSION = 4001
+CLOSE_REFUSED = 4003
+CLOSE_NO_ROOM = 4004
+CLOSE_TIMEOUT = 4008
+
+
+class Relay:
+    """All rooms of one data directory, served over websockets.
+
+    Call ``start`` to listen, ``close`` to end (members see close code 1001 and
+    may resume against the next relay on the same data directory).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        config: RelayConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.config = config or RelayConfig()
+        self._clock = clock
+        self.rooms: dict[str, LiveRoom] = {}
+        self._server: Server | None = None
+        self._passcode_buckets: dict[str, TokenBucket] = {}
+        self._good_passcodes: dict[str, set[str]] = {}
+
+    def restore(self) -> None:
+        """Bring back every circle a previous relay left in the store."""
+        for record in self.store.rooms():
+            snapshot = self.store.load_circle(record.name)
+            if snapshot is not None:
+                self.rooms[record.name] = LiveRoom(
+                    record, self.store, self.config, self._clock, snapshot
+                )
+
+    async def start(self, host: str = "127.0.0.1", port: int = 8765) -> None:
+        self.restore()
+        self._server = await serve(
+            self._handle,
+            host,
+            port,
+            max_size=self.config.max_frame,
+            compression="deflate" if self.config.compression else None,
+            ping_interval=self.config.ping_interval,
+            ping_timeout=self.config.ping_timeout,
+            open_timeout=self.config.handshake_timeout,
+            max_queue=16,
+        )
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "call start() first"
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        """Close every connection with 1001 and stop listening; state stays stored."""
+        for room in self.rooms.values():
+            room.closing = True
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def room(self, name: str) -> LiveRoom | None:
+        room = self.rooms.get(name)
+        if room is None:
+            record = self.store.room(name)
+            if record is None:
+                return None
+            room = self.rooms[name] = LiveRoom(record, self.store, self.config, self._clock)
+        return room
+
+    # --- one connection ---------------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        name = unquote(urlsplit(ws.request.path if ws.request else "/").path.strip("/"))
+        room = self.room(name)
+        if room is None:
+            await ws.close(CLOSE_NO_ROOM, "no such room")
+            return
+        settings = room.state.settings
+        LiveRoom.send(
+            ws,
+            Greeting(
+                versions=PROTOCOL_VERSIONS,
+                room=room.name,
+                agreements=settings.agreements,
+                needs_passcode=room.record.needs_passcode,
+                waiting_room=settings.waiting_room,
+            ),
+        )
+        try:
+            session = await self._handshake(ws, room)
+            if session is None:
+                return
+            try:
+                async for data in ws:
+                    room.handle(session, ws, data)
+            finally:
+                room.disconnected(session, ws)
+        except ConnectionClosed:
+            pass
+
+    async def _handshake(self, ws: ServerConnection, room: LiveRoom) -> Session | None:
+        try:
+            data = await asyncio.wait_for(ws.recv(), self.config.handshake_timeout)
+        except asyncio.TimeoutError:
+            await ws.close(CLOSE_TIMEOUT, "no hello in time")
+            return None
+        try:
+            hello = decode(data) if isinstance(data, bytes) else None
+        except DecodeError:
+            hello = None
+        if not isinstance(hello, Hello):
+            await self._refuse(ws, CLOSE_BAD_HELLO, Refused("bad_hello", "Expected a Hello."))
+            return None
+        if hello.version not in PROTOCOL_VERSIONS:
+            versions = ", ".join(map(str, PROTOCOL_VERSIONS))
+            refused = Refused("version", f"This relay speaks protocol versions {versions}.")
+            await self._refuse(ws, CLOSE_VERSION, refused)
+            return None
+        try:
+            if hello.resume is not None:
+                session = room.resume(ws, hello)
+                if session is not None:
+                    return session
+                # The seat is gone (grace ran out, or a new meeting): join afresh.
+            role = await self._authenticate(ws, room, hello)
+            if role is Role.MEMBER and room.state.locked:
+                raise Refused("locked", "The room is locked; ask the facilitator to open it.")
+            if room.state.settings.agreements and not hello.agreed:
+                raise Refused("agreements", "Please read and accept the group agreements first.")
+            return room.join(ws, hello, role)
+        except Refused as refused:
+            await self._refuse(ws, CLOSE_REFUSED, refused)
+            return None
+
+    async def _authenticate(self, ws: ServerConnection, room: LiveRoom, hello: Hello) -> Role:
+        record = room.record
+        if hello.key:
+            if check_secret(hello.key, record.key_hash):
+                return Role.FACILITATOR
+            raise Refused("wrong_key", "That facilitator key is not this room's.")
+        if not record.needs_passcode:
+            return Role.MEMBER
+        address = ws.remote_address[0] if ws.remote_address else "?"
+        bucket = self._passcode_buckets.get(address)
+        now = self._clock()
+        if bucket is not None:
+            wait = bucket.peek(now)
+            if wait is not None:
+                raise Refused(
+                    "too_many_attempts",
+                    f"Too many wrong passcodes; try again in {max(1, round(wait))} s.",
+                    round(wait, 2),
+                )
+        good = self._good_passcodes.setdefault(record.name, set())
+        fingerprint = hash_secret(hello.passcode)
+        if fingerprint in good:
+            return Role.MEMBER
+        # scrypt is slow on purpose; keep it off the event loop.
+        if await asyncio.to_thread(check_passcode, hello.passcode, record.passcode_hash):
+            good.add(fingerprint)
+            return Role.MEMBER
+        if bucket is None:
+            bucket = self._passcode_buckets[address] = TokenBucket(self.config.passcode_rate, now)
+        bucket.take(now)
+        raise Refused(
+            "wrong_passcode", "That passcode is not right; check it with the facilitator."
+        )
+
+    @staticmethod
+    async def _refuse(ws: ServerConnection, code: int, refused: Refused) -> None:
+        LiveRoom.send(ws, Error(0, refused.code, refused.message, refused.retry_after))
+        await ws.close(code, refused.code)

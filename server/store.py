@@ -1,0 +1,228 @@
+"""SQLite storage: rooms, secrets (hashed), settings and circle snapshots.
+
+What is stored is structural only. Share text is never passed to this module,
+so it cannot reach the disk; ``tests/server/test_store.py`` checks the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgpack
+
+from protocol.codec import decode_state, encode_state
+from protocol.messages import ChangeSettings, CommandFrame
+from protocol.model import RoomState, Settings
+
+ROOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+"""Room names appear in URLs and as SSH user names, so they stay plain."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rooms (
+    name TEXT PRIMARY KEY,
+    passcode_hash TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    settings BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS circles (
+    room TEXT PRIMARY KEY REFERENCES rooms(name) ON DELETE CASCADE,
+    snapshot BLOB NOT NULL,
+    saved_at REAL NOT NULL
+);
+"""
+
+
+class StoreError(Exception):
+    """A room operation that cannot be done (bad name, duplicate, unknown)."""
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory, e.g. ~/.local/share/circle on Linux."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("circle", appauthor=False))
+
+
+def hash_passcode(passcode: str, *, salt: bytes | None = None) -> str:
+    """A slow salted hash: passcodes are short and must survive a leaked file."""
+    if not passcode:
+        return ""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(passcode.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
+
+
+def check_passcode(passcode: str, stored: str) -> bool:
+    """True when ``passcode`` matches the hash; every room without one accepts ''."""
+    if not stored:
+        return True
+    try:
+        _, n, r, p, salt_hex, digest_hex = stored.split("$")
+        salt = bytes.fromhex(salt_hex)
+        digest = hashlib.scrypt(
+            passcode.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def hash_secret(secret: str) -> str:
+    """A fast hash for long random secrets (facilitator keys, resume tokens)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_secret(secret: str, stored: str) -> bool:
+    return bool(secret) and hmac.compare_digest(hash_secret(secret), stored)
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class RoomRecord:
+    name: str
+    passcode_hash: str
+    key_hash: str
+    settings: Settings
+
+    @property
+    def needs_passcode(self) -> bool:
+        return bool(self.passcode_hash)
+
+
+def _pack_settings(settings: Settings) -> bytes:
+    # Settings travel inside a ChangeSettings command on the wire; reuse that form.
+    from protocol.codec import encode
+
+    return encode(CommandFrame(0, ChangeSettings(settings)))
+
+
+def _unpack_settings(data: bytes) -> Settings:
+    from protocol.codec import decode
+
+    frame = decode(data)
+    assert isinstance(frame, CommandFrame) and isinstance(frame.command, ChangeSettings)
+    return frame.command.settings
+
+
+class Store:
+    """One SQLite file in the data directory. Use from one thread."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "circle.sqlite3"
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        # The file holds secrets' hashes: keep it to its owner.
+        os.chmod(self.path, 0o600)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add_room(self, name: str, passcode: str = "", settings: Settings | None = None) -> str:
+        """Create a room and return its facilitator key (shown once, stored hashed)."""
+        if not ROOM_NAME.match(name):
+            raise StoreError(
+                "Room names use lowercase letters, digits, '-' and '_' "
+                "(at most 40, starting with a letter or digit)."
+            )
+        key = new_secret()
+        try:
+            self._db.execute(
+                "INSERT INTO rooms VALUES (?, ?, ?, ?, ?)",
+                (
+                    name,
+                    hash_passcode(passcode),
+                    hash_secret(key),
+                    _pack_settings(settings or Settings()),
+                    time.time(),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise StoreError(f"A room called {name!r} already exists.") from None
+        return key
+
+    def set_passcode(self, name: str, passcode: str) -> None:
+        self._db.execute(
+            "UPDATE rooms SET passcode_hash = ? WHERE name = ?", (hash_passcode(passcode), name)
+        )
+
+    def new_key(self, name: str) -> str:
+        """Replace the facilitator key (the old one stops working)."""
+        key = new_secret()
+        self._db.execute("UPDATE rooms SET key_hash = ? WHERE name = ?", (hash_secret(key), name))
+        return key
+
+    def room(self, name: str) -> RoomRecord | None:
+        row = self._db.execute(
+            "SELECT name, passcode_hash, key_hash, settings FROM rooms WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            return None
+        return RoomRecord(row[0], row[1], row[2], _unpack_settings(row[3]))
+
+    def rooms(self) -> list[RoomRecord]:
+        names = [r[0] for r in self._db.execute("SELECT name FROM rooms ORDER BY name")]
+        return [r for r in (self.room(n) for n in names) if r is not None]
+
+    def save_settings(self, name: str, settings: Settings) -> None:
+        self._db.execute(
+            "UPDATE rooms SET settings = ? WHERE name = ?", (_pack_settings(settings), name)
+        )
+
+    def save_circle(self, room: str, snapshot: CircleSnapshot) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO circles VALUES (?, ?, ?)",
+            (room, snapshot.pack(), time.time()),
+        )
+
+    def load_circle(self, room: str) -> CircleSnapshot | None:
+        row = self._db.execute("SELECT snapshot FROM circles WHERE room = ?", (room,)).fetchone()
+        return None if row is None else CircleSnapshot.unpack(row[0])
+
+    def clear_circle(self, room: str) -> None:
+        self._db.execute("DELETE FROM circles WHERE room = ?", (room,))
+
+
+@dataclass(frozen=True)
+class CircleSnapshot:
+    """What a relay needs to restore a live circle after a crash: no share text."""
+
+    state: RoomState
+    token_hashes: dict[int, str]
+    """Member id -> hash of their resume token."""
+    removed: frozenset[str]
+    """Casefolded names removed from this meeting."""
+
+    def pack(self) -> bytes:
+        return msgpack.packb(
+            [
+                encode_state(self.state),
+                [[k, v] for k, v in sorted(self.token_hashes.items())],
+                sorted(self.removed),
+            ],
+            use_bin_type=True,
+        )
+
+    @classmethod
+    def unpack(cls, data: bytes) -> CircleSnapshot:
+        state_bytes, tokens, removed = msgpack.unpackb(data, raw=False)
+        return cls(
+            decode_state(state_bytes),
+            {int(k): str(v) for k, v in tokens},
+            frozenset(str(n) for n in removed),
+        )
