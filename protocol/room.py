@@ -37,7 +37,7 @@ from protocol.messages import (
     StickGiven,
     StickReleased,
 )
-from protocol.model import Pause, Presence, RoomState, Round, Turn
+from protocol.model import Pause, Presence, RoomState, Round, Turn, Via
 
 
 def apply(state: RoomState, event: Event) -> RoomState:
@@ -162,7 +162,7 @@ def _(event: StickGiven, state: RoomState) -> RoomState:
         running_since=running,
     )
     round_ = state.round
-    if round_ is not None and event.member_id in round_.remaining:
+    if round_ is not None and event.via is Via.ROUND and event.member_id in round_.remaining:
         # The round moves past everyone before this member, too: they were
         # skipped because they were away when their turn came.
         index = round_.remaining.index(event.member_id)

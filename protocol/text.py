@@ -44,7 +44,8 @@ def _clean(text: str, *, keep_newlines: bool) -> str:
             if category == "Zs":
                 ch = " "
             out.append(ch)
-    return "".join(out)
+    # Again: a dropped character may have stood between a letter and its accent.
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 def clean_line(text: str) -> str:
@@ -91,5 +92,5 @@ def checked_message(text: str) -> str:
     """Clean a short facilitator text (pause message); it may be empty."""
     message = clean_line(text)
     if len(message) > MAX_MESSAGE_CHARS:
-        raise Refused("message_too_long", f"Keep it under {MAX_MESSAGE_CHARS} characters.")
+        raise Refused("message_too_long", f"Keep it to {MAX_MESSAGE_CHARS} characters at most.")
     return message

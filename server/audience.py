@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from protocol.messages import (
     Event,
@@ -12,7 +12,7 @@ from protocol.messages import (
     MeTooSet,
     SignalSent,
 )
-from protocol.model import RoomState
+from protocol.model import Presence, RoomState
 
 
 class Scope(enum.Enum):
@@ -49,3 +49,25 @@ def audience_of(event: Event, state: RoomState) -> Audience:
 
 STRUCTURAL_EXCEPTIONS = (SignalSent, MeTooSet)
 """Events that change nothing a restarted relay needs (with Shared and MeTooCount)."""
+
+
+def view_for(state: RoomState, viewer: int) -> RoomState:
+    """The state as ``viewer`` may see it in a welcome or snapshot.
+
+    Matches what that member would reach by applying only the events sent to
+    them: me-too names stay hidden unless the room shows them, and someone in
+    the waiting room sees only the room's settings and themself.
+    """
+    me = state.members.get(viewer)
+    if me is not None and me.presence is Presence.WAITING:
+        return RoomState(
+            members={viewer: me},
+            locked=state.locked,
+            settings=state.settings,
+            next_member_id=state.next_member_id,
+            next_turn_id=state.next_turn_id,
+        )
+    turn = state.turn
+    if turn is not None and not state.settings.show_metoo_names:
+        turn = replace(turn, metoo=turn.metoo & {viewer})
+    return replace(state, turn=turn)

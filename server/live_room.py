@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import broadcast
 
-from protocol import PROTOCOL_VERSIONS
 from protocol.codec import decode, encode
 from protocol.errors import DecodeError, Refused
 from protocol.messages import (
@@ -49,7 +48,7 @@ from protocol.messages import (
 )
 from protocol.model import LeaveReason, Presence, Role, RoomState
 from protocol.room import apply
-from server.audience import Audience, Scope, audience_of
+from server.audience import Audience, Scope, audience_of, view_for
 from server.config import RelayConfig
 from server.decide import Disconnect, Expire, Join, Observed, Reconnect, decide
 from server.limits import TokenBucket
@@ -94,6 +93,8 @@ class Session:
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     strikes: int = 0
     expiry: asyncio.TimerHandle | None = None
+    since: int = 0
+    """Last seq before this member entered the circle: nothing older is replayed to them."""
 
 
 class LiveRoom:
@@ -139,6 +140,7 @@ class LiveRoom:
             if member.id not in self.state.members:
                 continue  # Was in the waiting room: nothing to keep.
             if member.id in self.sessions:
+                self.sessions[member.id].since = self.seq
                 self._start_expiry(self.sessions[member.id])
             else:
                 self._run(member.id, Expire())  # No token, so no way back.
@@ -192,8 +194,11 @@ class LiveRoom:
         elif isinstance(event, MemberAdmitted):
             # The waiting member heard nothing of the circle: give them all of it.
             session = self.sessions.get(event.member_id)
-            if session is not None and session.ws is not None:
-                self.send(session.ws, Snapshot(self.seq, self.state))
+            if session is not None:
+                session.since = self.seq
+                if session.ws is not None:
+                    view = view_for(self.state, session.member_id)
+                    self.send(session.ws, Snapshot(self.seq, view))
         elif isinstance(event, SettingsChanged):
             self._store.save_settings(self.name, event.settings)
 
@@ -258,19 +263,22 @@ class LiveRoom:
         session = Session(joined.member.id, hash_secret(token))
         self._add_session(session)
         self._publish(events)
-        self.send(ws, self._welcome(session, token, resumed=False, seq=self.seq))
+        session.since = self.seq
+        self.send(ws, self._welcome(session, token, hello.version, resumed=False))
         session.ws = ws
         return session
 
-    def _welcome(self, session: Session, token: str, *, resumed: bool, seq: int) -> Welcome:
+    def _welcome(
+        self, session: Session, token: str, version: int, *, resumed: bool, seq: int = -1
+    ) -> Welcome:
         return Welcome(
-            version=PROTOCOL_VERSIONS[-1],
+            version=version,
             member_id=session.member_id,
             token=token,
             epoch=self.epoch,
-            seq=seq,
+            seq=self.seq if seq < 0 else seq,
             resumed=resumed,
-            state=None if resumed else self.state,
+            state=None if resumed else view_for(self.state, session.member_id),
         )
 
     def resume(self, ws: Connection, hello: Hello) -> Session | None:
@@ -287,15 +295,18 @@ class LiveRoom:
             session.expiry.cancel()
             session.expiry = None
         first = self.log[0].seq if self.log else self.seq + 1
-        can_replay = resume.epoch == self.epoch and first - 1 <= resume.seq <= self.seq
+        # Never replay from before the member entered: a client claiming an
+        # older seq must not see shares from before it joined.
+        after = max(resume.seq, session.since)
+        can_replay = resume.epoch == self.epoch and first - 1 <= after <= self.seq
+        version = hello.version
         if can_replay:
-            self.send(ws, self._welcome(session, resume.token, resumed=True, seq=resume.seq))
-            start = resume.seq + 1 - first
-            for entry in itertools.islice(self.log, max(0, start), None):
+            self.send(ws, self._welcome(session, resume.token, version, resumed=True, seq=after))
+            for entry in itertools.islice(self.log, max(0, after + 1 - first), None):
                 if self._sees(session, entry.audience):
                     broadcast([ws], entry.data)
         else:
-            self.send(ws, self._welcome(session, resume.token, resumed=False, seq=self.seq))
+            self.send(ws, self._welcome(session, resume.token, version, resumed=False))
         session.ws = ws
         member = self.state.members[session.member_id]
         if member.presence is Presence.AWAY:
