@@ -162,11 +162,17 @@ def _(event: StickGiven, state: RoomState) -> RoomState:
         running_since=running,
     )
     round_ = state.round
-    if round_ is not None and event.via is Via.ROUND and event.member_id in round_.remaining:
-        # The round moves past everyone before this member, too: they were
-        # skipped because they were away when their turn came.
-        index = round_.remaining.index(event.member_id)
-        round_ = replace(round_, remaining=round_.remaining[index + 1 :])
+    if round_ is not None and event.member_id in round_.remaining:
+        if event.via is Via.ROUND:
+            # The round moves past everyone before this member, too: they were
+            # skipped because they were away when their turn came.
+            index = round_.remaining.index(event.member_id)
+            remaining = round_.remaining[index + 1 :]
+        else:
+            # A facilitator gave this member the stick out of order: that is
+            # their turn in the round, and nobody else loses theirs.
+            remaining = _without_hand(round_.remaining, event.member_id)
+        round_ = replace(round_, remaining=remaining)
     return replace(
         state,
         turn=turn,
