@@ -202,10 +202,10 @@ for _kind, _types in (
 
 def encode(frame: Frame) -> bytes:
     """Serialise one frame; raise ``LocalProtocolError`` for a non-frame."""
-    if isinstance(frame, EventFrame):
+    if isinstance(frame, EventFrame) and isinstance(frame.event, EVENT_TYPES):
         head: list[Any] = [frame.event.TAG, frame.seq]
         body: Any = frame.event
-    elif isinstance(frame, CommandFrame):
+    elif isinstance(frame, CommandFrame) and isinstance(frame.command, COMMAND_TYPES):
         head = [frame.command.TAG, frame.ref]
         body = frame.command
     elif isinstance(frame, CONTROL_TYPES):

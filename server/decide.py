@@ -442,6 +442,8 @@ def _promote(plan: _Plan, me: Member, command: Promote) -> None:
     target = _target(plan, command.member_id)
     if command.role is Role.FACILITATOR or target.role is Role.FACILITATOR:
         raise Refused("not_allowed", "The host facilitator role comes only with the room's key.")
+    if target.presence is Presence.WAITING:
+        raise Refused("not_present", f"{target.name} is still in the waiting room.")
     if target.role is command.role:
         raise Refused("no_change", f"{target.name} already has that role.")
     plan.emit(RoleChanged(target.id, command.role, me.id))

@@ -1,0 +1,304 @@
+"""Random meetings: ``decide`` and ``apply`` keep the room's invariants, whatever people do."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from protocol.codec import decode, decode_state, encode, encode_state
+from protocol.errors import Refused
+from protocol.messages import (
+    COMMAND_TYPES,
+    Admit,
+    ChangeSettings,
+    CommandFrame,
+    Deny,
+    Event,
+    EventFrame,
+    GiveStick,
+    Leave,
+    Lock,
+    LowerAllHands,
+    LowerHand,
+    MeToo,
+    MoveHand,
+    Pass,
+    PauseCircle,
+    Promote,
+    RaiseHand,
+    Remove,
+    ResumeCircle,
+    SendSignal,
+    Share,
+    StartRound,
+    StopRound,
+    TakeStick,
+    Yield,
+)
+from protocol.model import DEFAULT_AGREEMENTS, Presence, Role, RoomState, Settings, SignalKind
+from protocol.room import apply_all
+from server.decide import Disconnect, Expire, Join, Reconnect, decide
+
+ids = st.integers(min_value=0, max_value=12)
+words = st.sampled_from(
+    ["", "hello", "  I felt that\n\n\ntoo ", "\x1b[31mred", "e\u0301"]
+) | st.text(max_size=12)
+settings_values = st.builds(
+    Settings,
+    share_limit=st.sampled_from([0, 60, 300, -1, 20_000]),
+    auto_pass=st.booleans(),
+    show_metoo_names=st.booleans(),
+    waiting_room=st.booleans(),
+    agreements=st.sampled_from([DEFAULT_AGREEMENTS, ("Be kind.",), (), ("\x1b", "ok")]),
+)
+
+COMMANDS: dict[type, st.SearchStrategy[Any]] = {
+    Share: st.builds(Share, words),
+    Yield: st.just(Yield()),
+    Pass: st.just(Pass()),
+    RaiseHand: st.just(RaiseHand()),
+    LowerHand: st.builds(LowerHand, st.none() | ids),
+    LowerAllHands: st.just(LowerAllHands()),
+    MoveHand: st.builds(MoveHand, ids, st.integers(min_value=-2, max_value=8)),
+    MeToo: st.builds(MeToo, st.integers(min_value=0, max_value=12), st.booleans()),
+    PauseCircle: st.builds(PauseCircle, words),
+    ResumeCircle: st.just(ResumeCircle()),
+    GiveStick: st.builds(GiveStick, ids),
+    TakeStick: st.just(TakeStick()),
+    StartRound: st.just(StartRound()),
+    StopRound: st.just(StopRound()),
+    SendSignal: st.builds(SendSignal, st.sampled_from(SignalKind)),
+    Leave: st.builds(Leave, st.booleans()),
+    Remove: st.builds(Remove, ids),
+    Lock: st.builds(Lock, st.booleans()),
+    Admit: st.builds(Admit, ids),
+    Deny: st.builds(Deny, ids),
+    Promote: st.builds(Promote, ids, st.sampled_from(Role)),
+    ChangeSettings: st.builds(ChangeSettings, settings_values),
+}
+assert set(COMMANDS) == set(COMMAND_TYPES)
+commands = st.one_of(*COMMANDS.values())
+observed = st.sampled_from([Disconnect(), Reconnect(), Expire()])
+
+ALLOWED_WHILE_PAUSED = (SendSignal, Leave, Disconnect, Reconnect, Expire, Join)
+NAMES = ["Ana", "ana", "Ben", "Cy", "Dee", "Eve", "Zo\u00e9", "Zoe\u0301", "", "\x1b[1m"]
+
+
+class Meeting(RuleBasedStateMachine):
+    """A room driven only through ``decide``, as the relay drives it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = RoomState()
+        self.log: list[Event] = []
+        self.now = 1_000.0
+        self.refusals = 0
+
+    # -- driving ----------------------------------------------------------------------
+
+    def step(self, who: int | None, command: Any) -> None:
+        before = self.state
+        kept = copy.deepcopy(before)
+        try:
+            events = decide(before, who, command, self.now)
+        except Refused as refusal:
+            assert refusal.code
+            assert refusal.message
+            # A refused command changes nothing, not even by mutating in place.
+            assert self.state == kept
+            assert dict(before.members) == dict(kept.members)
+            self.refusals += 1
+            return
+        after = apply_all(before, events)
+        if (
+            before.pause is not None
+            and who is not None
+            and who in before.members
+            and before.members[who].role is Role.MEMBER
+            and not isinstance(command, ALLOWED_WHILE_PAUSED)
+        ):
+            # While paused, only facilitators change anything.
+            assert after == before, (command, events)
+        for event in events:
+            self.log.append(event)
+            frame = EventFrame(len(self.log), event)
+            assert decode(encode(frame)) == frame
+        if not isinstance(command, (Join, Disconnect, Reconnect, Expire)):
+            wire = CommandFrame(len(self.log), command)
+            assert decode(encode(wire)) == wire
+        self.state = after
+
+    def someone(self, data: st.DataObject) -> int:
+        """Mostly a member of the room; sometimes an id nobody has."""
+        present = list(self.state.members)
+        return data.draw(st.sampled_from([*present, 0, 99]) if present else ids)
+
+    @initialize(waiting_room=st.booleans(), auto_pass=st.booleans())
+    def open_room(self, waiting_room: bool, auto_pass: bool) -> None:
+        self.step(None, Join("Fran", Role.FACILITATOR))
+        wanted = Settings(waiting_room=waiting_room, auto_pass=auto_pass)
+        if wanted != Settings():
+            self.step(1, ChangeSettings(wanted))
+        for name, role in (
+            ("Gil", Role.COFACILITATOR),
+            ("Ana", Role.MEMBER),
+            ("Ben", Role.MEMBER),
+            ("Cy", Role.MEMBER),
+        ):
+            self.step(None, Join(name, role))
+        assert len(self.state.members) == 5
+
+    @rule(name=st.sampled_from(NAMES) | st.text(max_size=6), role=st.sampled_from(Role))
+    def join(self, name: str, role: Role) -> None:
+        self.step(None, Join(name, role))
+
+    @rule(data=st.data(), command=commands)
+    def command(self, data: st.DataObject, command: Any) -> None:
+        self.step(self.someone(data), command)
+
+    @rule(data=st.data(), command=observed)
+    def connection(self, data: st.DataObject, command: Any) -> None:
+        self.step(self.someone(data), command)
+
+    @rule(data=st.data(), expire=st.booleans())
+    def someone_away_comes_back_or_expires(self, data: st.DataObject, expire: bool) -> None:
+        away = [m.id for m in self.state.members.values() if m.presence is Presence.AWAY]
+        if away:
+            self.step(data.draw(st.sampled_from(away)), Expire() if expire else Reconnect())
+
+    @rule(
+        command=st.sampled_from([Share("I hear you."), Share("\x1b]52;c;x\x07"), Yield(), Pass()])
+    )
+    def holder_acts(self, command: Any) -> None:
+        self.step(self.state.holder, command)
+
+    @rule(data=st.data(), on=st.booleans())
+    def metoo_now(self, data: st.DataObject, on: bool) -> None:
+        if self.state.turn is not None:
+            self.step(self.someone(data), MeToo(self.state.turn.id, on))
+
+    @rule(data=st.data(), command=st.sampled_from([RaiseHand(), LowerHand()]))
+    def hands(self, data: st.DataObject, command: Any) -> None:
+        self.step(self.someone(data), command)
+
+    @rule()
+    def everyone_raises_a_hand(self) -> None:
+        for member_id in list(self.state.members):
+            self.step(member_id, RaiseHand())
+
+    @rule()
+    def pause_or_resume(self) -> None:
+        host = [m.id for m in self.state.members.values() if m.role is not Role.MEMBER]
+        if host:
+            paused = self.state.pause is not None
+            self.step(host[0], ResumeCircle() if paused else PauseCircle())
+
+    @rule(data=st.data())
+    def facilitate(self, data: st.DataObject) -> None:
+        facilitators = [m.id for m in self.state.members.values() if m.role is not Role.MEMBER]
+        if facilitators:
+            self.step(data.draw(st.sampled_from(facilitators)), data.draw(commands))
+
+    @rule(data=st.data())
+    def facilitator_steers(self, data: st.DataObject) -> None:
+        """Facilitation aimed at people actually in the room, so it mostly succeeds."""
+        state = self.state
+        facilitators = [m.id for m in state.members.values() if m.role is not Role.MEMBER]
+        if not facilitators:
+            return
+        host = [m.id for m in state.members.values() if m.role is Role.FACILITATOR]
+        target = data.draw(st.sampled_from([*state.members, 99]))
+        hand = data.draw(st.sampled_from([*state.queue, 99]))
+        waiting = [m.id for m in state.members.values() if m.presence is Presence.WAITING]
+        waiter = data.draw(st.sampled_from([*waiting, 99]))
+        command = data.draw(
+            st.sampled_from(
+                [
+                    PauseCircle("breathe"),
+                    ResumeCircle(),
+                    StartRound(),
+                    StopRound(),
+                    GiveStick(target),
+                    TakeStick(),
+                    MoveHand(hand, data.draw(st.integers(min_value=-1, max_value=5))),
+                    LowerHand(hand),
+                    Admit(waiter),
+                    Deny(waiter),
+                    Remove(target),
+                    Promote(target, data.draw(st.sampled_from([Role.COFACILITATOR, Role.MEMBER]))),
+                    ChangeSettings(data.draw(settings_values)),
+                ]
+            )
+        )
+        who = host if isinstance(command, Promote) and host else facilitators
+        self.step(data.draw(st.sampled_from(who)), command)
+
+    @rule(seconds=st.floats(min_value=0.0, max_value=600.0))
+    def time_passes(self, seconds: float) -> None:
+        self.now += seconds
+
+    # -- invariants -------------------------------------------------------------------
+
+    @invariant()
+    def the_stick_and_the_queue_make_sense(self) -> None:
+        state = self.state
+        assert state.holder not in state.queue
+        assert len(set(state.queue)) == len(state.queue)
+        assert all(m in state.members for m in state.queue)
+        assert all(state.members[m].presence is not Presence.WAITING for m in state.queue)
+        if state.turn is not None:
+            assert state.turn.holder in state.members
+            assert state.members[state.turn.holder].presence is not Presence.WAITING
+            assert state.turn.holder not in state.turn.metoo
+            # The server sees every "me too", so its count is exact.
+            assert state.turn.metoo_count == len(state.turn.metoo)
+            assert state.turn.id < state.next_turn_id
+            assert state.turn.elapsed_at(self.now) >= 0.0
+            assert (state.turn.running_since is None) == (state.pause is not None)
+        if state.round is not None:
+            assert len(set(state.round.remaining)) == len(state.round.remaining)
+            assert all(m in state.members for m in state.round.remaining)
+
+    @invariant()
+    def members_are_unique(self) -> None:
+        state = self.state
+        assert all(member_id == m.id for member_id, m in state.members.items())
+        assert all(m.id < state.next_member_id for m in state.members.values())
+        names = [m.name.casefold() for m in state.members.values()]
+        assert len(set(names)) == len(names)
+        assert all(m.name for m in state.members.values())
+
+    @invariant()
+    def the_stick_is_never_idle_when_someone_is_waiting_for_it(self) -> None:
+        state = self.state
+        if state.turn is not None or state.pause is not None:
+            return
+        present = {m.id for m in state.present()}
+        if state.round is not None:
+            assert not present & set(state.round.remaining)
+        if state.settings.auto_pass:
+            assert not present & set(state.queue)
+
+    @invariant()
+    def replaying_the_log_reaches_the_same_room(self) -> None:
+        decoded = [decode(encode(EventFrame(seq, e))) for seq, e in enumerate(self.log, 1)]
+        replayed = apply_all(RoomState(), [f.event for f in decoded if isinstance(f, EventFrame)])
+        assert replayed == self.state
+        assert list(replayed.members) == list(self.state.members)
+
+    @invariant()
+    def a_snapshot_is_the_room(self) -> None:
+        assert decode_state(encode_state(self.state)) == self.state
+
+
+Meeting.TestCase.settings = settings(
+    max_examples=150,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestMeeting = Meeting.TestCase
