@@ -209,8 +209,8 @@ def encode(frame: Frame) -> bytes:
         head = [frame.command.TAG, frame.ref]
         body = frame.command
     elif isinstance(frame, CONTROL_TYPES):
-        head = [frame.TAG]
         body = frame
+        head = [body.TAG]
     else:
         raise LocalProtocolError(f"cannot encode {type(frame).__name__}")
     pack, _ = _dataclass_converters(type(body))

@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions import ServerExtensionFactory
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from protocol import PROTOCOL_VERSIONS
 from protocol.codec import decode
@@ -38,6 +40,22 @@ CLOSE_VERSION = 4001
 CLOSE_REFUSED = 4003
 CLOSE_NO_ROOM = 4004
 CLOSE_TIMEOUT = 4008
+
+
+def _deflate() -> list[ServerExtensionFactory]:
+    """permessage-deflate tuned for a relay that compresses each event per member.
+
+    Context takeover stays on (it is what makes small events small), but level 1
+    costs about a quarter less CPU than zlib's default for ~10% more bytes, and
+    the relay's CPU, not the bandwidth, is what runs out first in a big room.
+    """
+    return [
+        ServerPerMessageDeflateFactory(
+            server_max_window_bits=12,
+            client_max_window_bits=12,
+            compress_settings={"memLevel": 5, "level": 1},
+        )
+    ]
 
 
 class Relay:
@@ -77,7 +95,8 @@ class Relay:
             host,
             port,
             max_size=self.config.max_frame,
-            compression="deflate" if self.config.compression else None,
+            compression=None,
+            extensions=_deflate() if self.config.compression else None,
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
             open_timeout=self.config.handshake_timeout,
