@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from server.config import Rate
 
+MIN_WAIT = 0.01
+"""The shortest wait a bucket reports: members are told hundredths of a second,
+and a bucket short of a token must never say "retry in 0 s"."""
+
 
 class TokenBucket:
     def __init__(self, rate: Rate, now: float) -> None:
@@ -14,7 +18,7 @@ class TokenBucket:
     def _refill(self, now: float) -> None:
         elapsed = max(0.0, now - self._updated)
         self._tokens = min(self._rate.burst, self._tokens + elapsed * self._rate.per_second)
-        self._updated = now
+        self._updated = max(self._updated, now)
 
     def take(self, now: float) -> float | None:
         """Spend one token; return None if there was one, else seconds until there is."""
@@ -22,11 +26,11 @@ class TokenBucket:
         if self._tokens >= 1:
             self._tokens -= 1
             return None
-        return (1 - self._tokens) / self._rate.per_second
+        return max(MIN_WAIT, (1 - self._tokens) / self._rate.per_second)
 
     def peek(self, now: float) -> float | None:
         """Like ``take`` without spending: None if a token is available."""
         self._refill(now)
         if self._tokens >= 1:
             return None
-        return (1 - self._tokens) / self._rate.per_second
+        return max(MIN_WAIT, (1 - self._tokens) / self._rate.per_second)

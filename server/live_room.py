@@ -161,6 +161,9 @@ class LiveRoom:
 
     def _publish(self, events: list[Event]) -> None:
         structural = False
+        # Save first, send after: a relay killed in between must never have told
+        # members of a change that the next relay will not restore.
+        outbox: list[tuple[list[Connection], bytes]] = []
         for event in events:
             before = self.state
             self.state = apply(self.state, event)
@@ -168,14 +171,21 @@ class LiveRoom:
             data = encode(EventFrame(self.seq, event))
             audience = audience_of(event, self.state)
             self.log.append(LogEntry(self.seq, audience, data))
-            broadcast(self._recipients(audience), data)
-            self._after(event, before)
+            outbox.append((self._recipients(audience), data))
+            self._after(event, before, outbox)
             structural = structural or not isinstance(event, _NOT_STRUCTURAL)
         if structural:
             self._persist()
+        for connections, data in outbox:
+            broadcast(connections, data)
 
-    def _after(self, event: Event, before: RoomState) -> None:
-        """Connection-level consequences of an event that was just delivered."""
+    def _after(
+        self, event: Event, before: RoomState, outbox: list[tuple[list[Connection], bytes]]
+    ) -> None:
+        """Connection-level consequences of an event; frames go in ``outbox``, in order.
+
+        Closes are tasks, so they run after the outbox is sent.
+        """
         if isinstance(event, MemberLeft):
             session = self.sessions.pop(event.member_id, None)
             if session is None:
@@ -198,7 +208,7 @@ class LiveRoom:
                 session.since = self.seq
                 if session.ws is not None:
                     view = view_for(self.state, session.member_id)
-                    self.send(session.ws, Snapshot(self.seq, view))
+                    outbox.append(([session.ws], encode(Snapshot(self.seq, view))))
         elif isinstance(event, SettingsChanged):
             self._store.save_settings(self.name, event.settings)
 

@@ -135,7 +135,7 @@ class Store:
 
     def add_room(self, name: str, passcode: str = "", settings: Settings | None = None) -> str:
         """Create a room and return its facilitator key (shown once, stored hashed)."""
-        if not ROOM_NAME.match(name):
+        if not ROOM_NAME.fullmatch(name):
             raise StoreError(
                 "Room names use lowercase letters, digits, '-' and '_' "
                 "(at most 40, starting with a letter or digit)."

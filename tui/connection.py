@@ -10,6 +10,7 @@ Nothing here imports Textual.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import random
 from collections.abc import AsyncIterator, Callable
@@ -175,6 +176,8 @@ class CircleClient:
         self._changed = asyncio.Condition()
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
+        self._closed = asyncio.Event()
+        """Set by ``close``: cuts a reconnection backoff short."""
 
     # --- connecting ---------------------------------------------------------------
 
@@ -274,7 +277,9 @@ class CircleClient:
         while not self._closing:
             attempt += 1
             self._set_status(Status.RECONNECTING, attempt, reason)
-            await asyncio.sleep(backoff(attempt, self._backoff_cap))
+            # Wait out the backoff, unless close() is called meanwhile.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), backoff(attempt, self._backoff_cap))
             if self._closing:
                 break
             try:
@@ -368,6 +373,7 @@ class CircleClient:
     async def close(self) -> None:
         """Disconnect without leaving: the seat is kept for the grace period."""
         self._closing = True
+        self._closed.set()
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:

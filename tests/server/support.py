@@ -1,0 +1,283 @@
+"""Helpers for tests that talk to a real relay over real sockets on 127.0.0.1.
+
+Nothing here sleeps to synchronise: ``Peer.wait`` re-checks its predicate each
+time the client reports an update, and raw-socket helpers read frames until
+the one they want arrives (or a timeout says it never did).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+from typing import Any, NamedTuple, Protocol, TypeVar
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from protocol import PROTOCOL_VERSIONS
+from protocol.codec import decode, encode
+from protocol.messages import (
+    Error,
+    Event,
+    EventFrame,
+    Frame,
+    Greeting,
+    Hello,
+    Resume,
+    Shared,
+    Welcome,
+)
+from protocol.model import Member, Presence, Role, RoomState
+from server.audience import Scope
+from server.live_room import LiveRoom, LogEntry
+from server.relay import Relay
+from tui.connection import CircleClient, Received, Update
+
+ROOM = "tuesday"
+TIMEOUT = 5.0
+"""Longest any single condition may take to come true; far above what it needs."""
+
+E = TypeVar("E")
+
+
+class RunningRelay(NamedTuple):
+    """A relay listening on a free port, with one room called ``ROOM``."""
+
+    relay: Relay
+    url: str
+    key: str
+    """The room's facilitator key."""
+
+    @property
+    def room(self) -> LiveRoom:
+        room = self.relay.room(ROOM)
+        assert room is not None
+        return room
+
+    @property
+    def port(self) -> int:
+        return self.relay.port
+
+
+class MakeRelay(Protocol):
+    def __call__(
+        self, config: Any = None, *, passcode: str = "", clock: Callable[[], float] = ...
+    ) -> Awaitable[RunningRelay]: ...
+
+
+class JoinFn(Protocol):
+    def __call__(self, url: str, name: str, **kwargs: Any) -> Awaitable[Peer]: ...
+
+
+class Peer:
+    """A connected ``CircleClient`` and every update it produced, recorded as it came."""
+
+    def __init__(self, client: CircleClient, welcome: Welcome) -> None:
+        self.client = client
+        self.welcome = welcome
+        self.updates: list[Update] = []
+        self._changed = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._record())
+
+    async def _record(self) -> None:
+        async for update in self.client.updates():
+            self.updates.append(update)
+            self._changed.set()
+        self._changed.set()
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.client.close(), TIMEOUT)
+            await asyncio.wait_for(self._task, TIMEOUT)
+        finally:
+            self._task.cancel()
+
+    def __repr__(self) -> str:
+        return f"<Peer {self.client.name} #{self.id}>"
+
+    # --- what it has seen --------------------------------------------------------
+
+    @property
+    def id(self) -> int:
+        return self.client.member_id
+
+    @property
+    def state(self) -> RoomState:
+        return self.client.state
+
+    def received(self) -> list[Received]:
+        return [u for u in self.updates if isinstance(u, Received)]
+
+    def events(self, kind: type[E]) -> list[E]:
+        return [u.event for u in self.received() if isinstance(u.event, kind)]
+
+    def shares(self) -> list[str]:
+        return [e.text for e in self.events(Shared)]
+
+    def errors(self) -> list[Error]:
+        return [u for u in self.updates if isinstance(u, Error)]
+
+    # --- waiting -----------------------------------------------------------------
+
+    async def wait(
+        self, predicate: Callable[[], bool], what: str, timeout: float = TIMEOUT
+    ) -> None:
+        """Return once ``predicate()`` holds; it is checked after every update."""
+
+        async def until() -> None:
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(until(), timeout)
+        except asyncio.TimeoutError:
+            recent = "\n  ".join(repr(u) for u in self.updates[-8:])
+            raise AssertionError(
+                f"{self!r} waited {timeout} s for {what}; last updates:\n  {recent}"
+            ) from None
+
+    async def error(self, ref: int) -> Error:
+        """The ``Error`` that answers the command sent with ``ref``."""
+        await self.wait(lambda: any(e.ref == ref for e in self.errors()), f"an error for #{ref}")
+        return next(e for e in self.errors() if e.ref == ref)
+
+
+async def all_see(peers: Iterable[Peer], predicate: Callable[[Peer], bool], what: str) -> None:
+    """Wait until ``predicate(peer)`` holds for every peer."""
+    await asyncio.gather(*(p.wait(lambda p=p: predicate(p), what) for p in peers))
+
+
+# --- comparing with the relay --------------------------------------------------------
+
+
+def addressed_to(entry: LogEntry, member: Member) -> bool:
+    """Whether the relay's audience rules deliver ``entry`` to ``member``."""
+    audience = entry.audience
+    if audience.subject == member.id:
+        return True
+    if audience.scope is Scope.ALL:
+        return member.presence is not Presence.WAITING
+    if audience.scope is Scope.FACILITATORS:
+        return member.role is not Role.MEMBER
+    return False
+
+
+def seqs_for(room: LiveRoom, member_id: int, after: int) -> list[int]:
+    """Seqs in the relay's log after ``after`` that ``member_id`` should have received."""
+    member = room.state.members[member_id]
+    return [e.seq for e in room.log if e.seq > after and addressed_to(e, member)]
+
+
+async def settle(room: LiveRoom, peers: Iterable[Peer]) -> None:
+    """Wait until each peer has every event the relay has addressed to it so far."""
+    for peer in peers:
+        wanted = max(seqs_for(room, peer.id, 0), default=0)
+        await peer.wait(lambda p=peer, s=wanted: p.client.seq >= s, f"seq {wanted}")
+
+
+def without_metoo_names(state: RoomState) -> RoomState:
+    """The state minus ``turn.metoo``, which each client sees only a part of."""
+    if state.turn is None:
+        return state
+    return replace(state, turn=replace(state.turn, metoo=frozenset()))
+
+
+def assert_same_room(peer: Peer, room: LiveRoom) -> None:
+    assert without_metoo_names(peer.state) == without_metoo_names(room.state), peer
+    assert list(peer.state.members) == list(room.state.members), "circle order differs"
+
+
+# --- raw websockets, for what a well-behaved client never sends ------------------------
+
+
+async def raw_connect(url: str) -> ClientConnection:
+    return await connect(url, compression=None, max_size=2**22, open_timeout=TIMEOUT)
+
+
+async def raw_greeting(ws: ClientConnection) -> Greeting:
+    data = await asyncio.wait_for(ws.recv(), TIMEOUT)
+    assert isinstance(data, bytes)
+    greeting = decode(data)
+    assert isinstance(greeting, Greeting)
+    return greeting
+
+
+async def raw_join(
+    url: str, name: str, *, passcode: str = "", resume: Resume | None = None
+) -> tuple[ClientConnection, Welcome]:
+    """Join over a bare websocket and return it with the relay's ``Welcome``."""
+    ws = await raw_connect(url)
+    await raw_greeting(ws)
+    hello = Hello(PROTOCOL_VERSIONS[-1], name, passcode, "", True, resume)
+    await ws.send(encode(hello))
+    welcome = await next_control(ws)
+    assert isinstance(welcome, Welcome), welcome
+    return ws, welcome
+
+
+async def next_control(ws: ClientConnection, timeout: float = TIMEOUT) -> Frame:
+    """The next frame that is not a room event (events are skipped)."""
+
+    async def read() -> Frame:
+        while True:
+            data = await ws.recv()
+            assert isinstance(data, bytes), "the relay sends binary frames only"
+            frame = decode(data)
+            if not isinstance(frame, EventFrame):
+                return frame
+
+    return await asyncio.wait_for(read(), timeout)
+
+
+async def next_error(ws: ClientConnection, timeout: float = TIMEOUT) -> Error:
+    frame = await next_control(ws, timeout)
+    assert isinstance(frame, Error), frame
+    return frame
+
+
+async def read_until_closed(
+    ws: ClientConnection, timeout: float = TIMEOUT
+) -> tuple[int | None, list[Frame]]:
+    """Read every frame until the relay closes; return its close code and the frames."""
+    frames: list[Frame] = []
+
+    async def read() -> int | None:
+        while True:
+            try:
+                data = await ws.recv()
+            except ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd is not None else None
+            assert isinstance(data, bytes)
+            frames.append(decode(data))
+
+    code = await asyncio.wait_for(read(), timeout)
+    return code, frames
+
+
+async def read_events_until(
+    ws: ClientConnection, last: Callable[[Event], bool], timeout: float = TIMEOUT
+) -> list[EventFrame]:
+    """Event frames in the order received, up to and including the first ``last(event)``."""
+
+    async def read() -> list[EventFrame]:
+        frames: list[EventFrame] = []
+        while True:
+            data = await ws.recv()
+            assert isinstance(data, bytes)
+            frame = decode(data)
+            if isinstance(frame, EventFrame):
+                frames.append(frame)
+                if last(frame.event):
+                    return frames
+
+    return await asyncio.wait_for(read(), timeout)
+
+
+def events_in(frames: Iterable[Frame], kind: type[E]) -> list[E]:
+    return [f.event for f in frames if isinstance(f, EventFrame) and isinstance(f.event, kind)]
+
+
+def is_event(frame: Frame, kind: type[Event]) -> bool:
+    return isinstance(frame, EventFrame) and isinstance(frame.event, kind)
