@@ -240,6 +240,10 @@ class LiveRoom:
             self.name, CircleSnapshot(self.state, tokens, frozenset(self.removed))
         )
 
+    def connections(self) -> list[Connection]:
+        """Every open member connection of this room."""
+        return [s.ws for s in self.sessions.values() if s.ws is not None]
+
     # --- sending ---------------------------------------------------------------------
 
     @staticmethod

@@ -116,6 +116,25 @@ class Relay:
             self._server.close()
             await self._server.wait_closed()
 
+    async def end_meeting(self, reason: str = "The meeting has ended.") -> None:
+        """End every meeting for good: close each member with 1000, stop, forget the circles.
+
+        Unlike ``close`` (1001, "come back later"), 1000 tells clients not to
+        reconnect: the host has left and nobody is coming back to this meeting.
+        """
+        closing = []
+        for room in self.rooms.values():
+            room.closing = True
+            closing.extend(room.connections())
+        if closing:
+            await asyncio.wait(
+                [asyncio.ensure_future(ws.close(1000, reason)) for ws in closing],
+                timeout=self.config.handshake_timeout,
+            )
+        await self.close()
+        for name in self.rooms:
+            self.store.clear_circle(name)
+
     def room(self, name: str) -> LiveRoom | None:
         room = self.rooms.get(name)
         if room is None:
