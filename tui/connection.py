@@ -128,7 +128,9 @@ def normalise_url(url: str) -> str:
     room = parts.path.strip("/")
     if not room or "/" in room:
         raise ValueError("The address needs a room name after the host, like host:8765/tuesday")
-    netloc = parts.netloc if parts.port else f"{parts.netloc}:{DEFAULT_PORT}"
+    # wss:// without a port means a TLS proxy on 443; anything else is a relay on 8765.
+    keep = parts.port or parts.scheme == "wss"
+    netloc = parts.netloc if keep else f"{parts.netloc}:{DEFAULT_PORT}"
     return f"{parts.scheme}://{netloc}/{room}"
 
 

@@ -26,7 +26,9 @@ from tui.connection import (
     ("given", "expected"),
     [
         ("ws://example.org:9000/tuesday", "ws://example.org:9000/tuesday"),
-        ("wss://example.org/tuesday/", f"wss://example.org:{DEFAULT_PORT}/tuesday"),
+        ("wss://example.org/tuesday/", "wss://example.org/tuesday"),
+        ("wss://example.org:8443/tuesday", "wss://example.org:8443/tuesday"),
+        ("ws://example.org/tuesday", f"ws://example.org:{DEFAULT_PORT}/tuesday"),
         ("localhost/tuesday", f"ws://localhost:{DEFAULT_PORT}/tuesday"),
         ("127.0.0.1:1234/tuesday", "ws://127.0.0.1:1234/tuesday"),
     ],

@@ -1,0 +1,175 @@
+"""End to end: ``circle host`` and two ``circle join`` in real terminals (tmux).
+
+The flow a real group goes through: join, raise a hand, get the stick, share,
+a me-too reaches the speaker, yield to the next hand, pause and resume, leave,
+and the host ending the meeting for everyone. Every wait polls the screen
+with a deadline; nothing sleeps for a fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+DEADLINE = 20.0
+PASSCODE = "open-sesame"
+
+
+class Tmux:
+    """One private tmux server; each window is a terminal running one command."""
+
+    def __init__(self) -> None:
+        self.socket = f"circle-e2e-{uuid.uuid4().hex[:8]}"
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        # Keep the pane after the command ends, with its exit status, to check it.
+        shell = f"{shlex.join(command)}; echo EXITED $?; sleep 600"
+        exports = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
+        self.run("new-session", "-d", "-s", name, "-x", "100", "-y", "30", *exports, shell)
+
+    def screen(self, name: str) -> str:
+        return self.run("capture-pane", "-p", "-t", name)
+
+    def keys(self, name: str, *keys: str) -> None:
+        self.run("send-keys", "-t", name, *keys)
+
+    def type(self, name: str, text: str) -> None:
+        self.run("send-keys", "-t", name, "-l", text)
+
+    def wait_for(self, name: str, pattern: str, deadline: float = DEADLINE) -> re.Match[str]:
+        """Poll the screen of ``name`` until ``pattern`` (a regex) appears."""
+        end = time.monotonic() + deadline
+        screen = ""
+        while time.monotonic() < end:
+            screen = self.screen(name)
+            found = re.search(pattern, screen)
+            if found:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"{pattern!r} never appeared on {name}'s screen:\n{screen}")
+
+    def wait_gone(self, name: str, pattern: str, deadline: float = DEADLINE) -> None:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if not re.search(pattern, self.screen(name)):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{pattern!r} stayed on {name}'s screen:\n{self.screen(name)}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    server = Tmux()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def circle(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tui", *args]
+
+
+def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
+    env = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    env.update({k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ})
+    tmux.start(
+        "host",
+        circle(
+            "host", "--data-dir", str(tmp_path), "--port", "0", "--host", "127.0.0.1",
+            "--passcode", PASSCODE, "--name", "Fay",
+        ),
+        env,
+    )  # fmt: skip
+    found = tmux.wait_for("host", r"Join: circle join 127\.0\.0\.1:(\d+)/circle --passcode")
+    address = f"127.0.0.1:{found.group(1)}/circle"
+
+    # Two members join; each reads and accepts the agreements.
+    for name in ("Ana", "Ben"):
+        tmux.start(name, circle("join", address, "--name", name, "--passcode", PASSCODE), env)
+        tmux.wait_for(name, r"What is shared here stays here\.")
+        tmux.keys(name, "Enter")
+        tmux.wait_for(name, rf"you: {name} \(member\)")
+    tmux.wait_for("host", r"Ben joined\.")
+
+    # Ana raises her hand; the stick is free, so it comes to her and the box opens.
+    tmux.keys("Ana", "h")
+    tmux.wait_for("Ana", r"You hold the stick")
+    tmux.wait_for("Ben", r"Ana is sharing")
+    tmux.type("Ana", "I felt heard today")
+    tmux.keys("Ana", "Enter")
+    tmux.wait_for("Ben", r"Ana: I felt heard today")
+    tmux.wait_for("host", r"Ana: I felt heard today")
+
+    # Ben says "me too" silently; Ana sees the count, Ben sees that he said it.
+    tmux.keys("Ben", "m")
+    tmux.wait_for("Ana", r"1 said me too")
+    tmux.wait_for("Ben", r"You said me too")
+
+    # Ben raises his hand; Ana leaves the box and yields; the stick goes to Ben.
+    tmux.keys("Ben", "h")
+    tmux.wait_for("Ana", r"Ben · hand 1")
+    tmux.keys("Ana", "Escape")
+    tmux.wait_for("Ana", r"y Yield")  # The keys apply again once the box lets go.
+    tmux.keys("Ana", "y")
+    tmux.wait_for("Ben", r"You hold the stick")
+    tmux.wait_for("Ana", r"Ben is sharing")
+
+    # The facilitator pauses with the default message; everyone sees the calm screen.
+    tmux.keys("host", "p")
+    tmux.wait_for("host", r"Pause the circle")
+    tmux.keys("host", "Enter")
+    for name in ("Ana", "Ben"):
+        tmux.wait_for(name, r"The circle is paused")
+        tmux.wait_for(name, r"Let's take a breath\.")
+        tmux.wait_for(name, r"— Fay")
+    tmux.keys("host", "p")
+    for name in ("Ana", "Ben"):
+        tmux.wait_for(name, r"The circle resumed\.")
+        tmux.wait_gone(name, r"The circle is paused")
+    tmux.wait_for("Ben", r"You hold the stick")  # Resume restores everything.
+
+    # Ana leaves (after confirming); the others are told.
+    tmux.keys("Ana", "q")
+    tmux.wait_for("Ana", r"Leave the circle\?")
+    tmux.keys("Ana", "y")
+    tmux.wait_for("Ana", r"EXITED 0")
+    tmux.wait_for("host", r"Ana left\.")
+
+    # The host ends the meeting; Ben's client is told and stops, not reconnecting.
+    tmux.keys("host", "q")
+    tmux.wait_for("host", r"End the meeting for everyone\?")
+    tmux.keys("host", "y")
+    tmux.wait_for("Ben", r"The meeting has ended\.")
+    screen = tmux.wait_for("host", r"EXITED 0").string
+    assert f"listening on port {found.group(1)}" in screen
+    assert "The meeting has ended. Thank you for hosting." in screen
+    tmux.keys("Ben", "q")
+    tmux.wait_for("Ben", r"EXITED 0")

@@ -1,0 +1,1 @@
+"""Screens: joining, the circle, the pause, dialogs, help and the end."""

@@ -1,0 +1,130 @@
+"""The pause: a calm, full-screen view with the facilitator's words."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Middle
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from protocol.messages import ResumeCircle, SendSignal
+from protocol.model import SignalKind
+from tui.requests import Goodbye, Send
+from tui.screens.circle import leave_question
+from tui.screens.dialogs import ConfirmScreen, SignalScreen
+from tui.screens.help import HelpScreen
+from tui.view import View, calm_duration
+from tui.widgets.safe import TextPanel, fit, line
+from tui.widgets.status_line import StatusLine
+
+
+def describe(view: View) -> Text:
+    pause = view.state.pause
+    text = Text("The circle is paused\n\n", style="bold")
+    if pause is None:
+        return text
+    text.append_text(line(pause.message, style="italic"))
+    text.append("\n")
+    text.append(f"— {fit(view.name(pause.by), 32)}\n\n")
+    text.append(f"Paused for {calm_duration(view.pause_length())}.\n")
+    text.append("Take your time. Nothing is lost while we pause.\n\n")
+    if view.is_facilitator:
+        text.append("p", style="bold")
+        text.append(": resume the circle    ")
+        text.append("Esc", style="bold")
+        text.append(": see the circle (still paused)")
+    else:
+        text.append("s", style="bold")
+        text.append(": tell the facilitators how you are (only they see it)")
+    return text
+
+
+class PauseScreen(Screen[None]):
+    DEFAULT_CSS = """
+    PauseScreen { layout: vertical; }
+    PauseScreen Middle { height: 1fr; }
+    PauseScreen #calm {
+        width: 64;
+        max-width: 100%;
+        height: auto;
+        border: round $secondary;
+        padding: 1 3;
+        text-align: center;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "resume", "Resume"),
+        Binding("escape", "peek", "See the circle"),
+        Binding("s", "signal", "Signal"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "leave", "Leave"),
+    ]
+
+    view: reactive[View | None] = reactive(None, always_update=True, init=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ready = False
+
+    def compose(self) -> ComposeResult:
+        with Middle(), Center():
+            yield TextPanel(id="calm")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self.watch_view(self.view)
+
+    def watch_view(self, view: View | None) -> None:
+        if view is None or not self._ready:
+            return
+        self.query_one("#calm", TextPanel).show(describe(view))
+        status = self.query_one(StatusLine)
+        status.room = view.room
+        status.link = view.link
+        self.refresh_bindings()
+
+    class Peek(Message):
+        """A facilitator wants the circle view while the circle stays paused."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        facilitator = self.view is not None and self.view.is_facilitator
+        if action in ("resume", "peek"):
+            return facilitator
+        if action == "signal":
+            return not facilitator
+        return True
+
+    def action_peek(self) -> None:
+        self.post_message(self.Peek())
+
+    def action_resume(self) -> None:
+        self.post_message(Send(ResumeCircle()))
+
+    def action_signal(self) -> None:
+        def chosen(kind: SignalKind | None) -> None:
+            if kind is not None:
+                self.post_message(Send(SendSignal(kind)))
+
+        self.app.push_screen(SignalScreen(), chosen)
+
+    def action_help(self) -> None:
+        view = self.view
+        agreements = view.state.settings.agreements if view else ()
+        self.app.push_screen(HelpScreen(agreements, bool(view and view.is_facilitator)))
+
+    def action_leave(self) -> None:
+        question, detail = leave_question(self.view)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(Goodbye(quiet=False))
+
+        self.app.push_screen(ConfirmScreen(question, detail), answered)
