@@ -165,7 +165,7 @@ async def main(seconds: float) -> None:
             await asyncio.sleep(0.1)
         print(f"join to first full screen over SSH: {time.monotonic() - started:.2f} s")
         await asyncio.sleep(2.0)  # Let the first paint settle before counting.
-        sessions = {s.stats.mode: s.stats for s in gateway.sessions}
+        sessions = {s.stats.mode.value: s.stats for s in gateway.sessions}
         pid = sessions["tui"].pid
         assert pid is not None
         rss_idle = rss_mib(pid)

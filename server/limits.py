@@ -28,6 +28,15 @@ class TokenBucket:
             return None
         return max(MIN_WAIT, (1 - self._tokens) / self._rate.per_second)
 
+    def give_back(self) -> None:
+        """Return the token ``take`` spent (the attempt it paid for turned out fine)."""
+        self._tokens = min(self._rate.burst, self._tokens + 1)
+
+    def full(self, now: float) -> bool:
+        """True when the bucket has refilled completely: it remembers nothing worth keeping."""
+        self._refill(now)
+        return self._tokens >= self._rate.burst
+
     def peek(self, now: float) -> float | None:
         """Like ``take`` without spending: None if a token is available."""
         self._refill(now)

@@ -29,9 +29,10 @@ from protocol.errors import DecodeError, Refused
 from protocol.messages import Error, Greeting, Hello
 from protocol.model import Role
 from server.config import RelayConfig
-from server.limits import TokenBucket
+from server.guard import MAX_HASHING, Guard, TooManyAttempts
 from server.live_room import LiveRoom, Session
 from server.store import Store, check_passcode, check_secret, hash_secret
+from server.tickets import Tickets
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,11 @@ class Relay:
         self._clock = clock
         self.rooms: dict[str, LiveRoom] = {}
         self._server: Server | None = None
-        self._passcode_buckets: dict[str, TokenBucket] = {}
+        self.hashing = asyncio.Semaphore(MAX_HASHING)
+        """Slow passcode hashes in flight for the whole process (the SSH gateway shares it)."""
+        self.tickets = Tickets()
+        """One-time join tickets minted by the SSH gateway for its seats (``server.tickets``)."""
+        self._guard = Guard(self.config.passcode_rate, clock, self.hashing)
         self._good_passcodes: dict[str, set[str]] = {}
 
     def restore(self) -> None:
@@ -204,12 +209,19 @@ class Relay:
                 raise Refused("locked", "The room is locked; ask the facilitator to open it.")
             if room.state.settings.agreements and not hello.agreed:
                 raise Refused("agreements", "Please read and accept the group agreements first.")
-            return room.join(ws, hello, role)
+            session = room.join(ws, hello, role)
+            self.tickets.spend(hello.passcode)  # A ticket seats one member, once.
+            return session
         except Refused as refused:
             await self._refuse(ws, CLOSE_REFUSED, refused)
             return None
 
     async def _authenticate(self, ws: ServerConnection, room: LiveRoom, hello: Hello) -> Role:
+        """The role ``hello`` may join as; raise ``Refused`` if its secret is wrong.
+
+        A live ticket from the SSH gateway stands in for the passcode (see
+        ``server.tickets``); every other passcode is a guess, limited per address.
+        """
         record = room.record
         if hello.key:
             if check_secret(hello.key, record.key_hash):
@@ -217,28 +229,21 @@ class Relay:
             raise Refused("wrong_key", "That facilitator key is not this room's.")
         if not record.needs_passcode:
             return Role.MEMBER
+        if self.tickets.valid(hello.passcode, record.name, hello.name, self._clock()):
+            return Role.MEMBER
         address = ws.remote_address[0] if ws.remote_address else "?"
-        bucket = self._passcode_buckets.get(address)
-        now = self._clock()
-        if bucket is not None:
-            wait = bucket.peek(now)
-            if wait is not None:
-                raise Refused(
-                    "too_many_attempts",
-                    f"Too many wrong passcodes; try again in {max(1, round(wait))} s.",
-                    round(wait, 2),
-                )
         good = self._good_passcodes.setdefault(record.name, set())
         fingerprint = hash_secret(hello.passcode)
-        if fingerprint in good:
-            return Role.MEMBER
-        # scrypt is slow on purpose; keep it off the event loop.
-        if await asyncio.to_thread(check_passcode, hello.passcode, record.passcode_hash):
-            good.add(fingerprint)
-            return Role.MEMBER
-        if bucket is None:
-            bucket = self._passcode_buckets[address] = TokenBucket(self.config.passcode_rate, now)
-        bucket.take(now)
+
+        def right() -> bool:
+            return fingerprint in good or check_passcode(hello.passcode, record.passcode_hash)
+
+        try:
+            if await self._guard.check(address, right, slow=True):
+                good.add(fingerprint)
+                return Role.MEMBER
+        except TooManyAttempts as too_many:
+            raise Refused("too_many_attempts", too_many.message, round(too_many.wait, 2)) from None
         raise Refused(
             "wrong_passcode", "That passcode is not right; check it with the facilitator."
         )

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -21,6 +22,7 @@ from server.config import RelayConfig
 from server.relay import Relay
 from server.store import Store, StoreError, default_data_dir
 from tui.connection import normalise_url
+from tui.terminal import CLEAR_SCREEN
 
 if TYPE_CHECKING:
     from tui.app import CircleApp
@@ -92,10 +94,6 @@ async def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"
-"""Home, clear the screen, clear the scrollback: what a quiet exit leaves behind."""
-
-
 def _finish(app: CircleApp) -> int:
     if app.quiet:
         sys.stdout.write(CLEAR_SCREEN)
@@ -109,17 +107,17 @@ def _join(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"circle: {exc}", file=sys.stderr)
         return 2
+    # Flags are visible to every user in ``ps``; the environment is not.
+    passcode = args.passcode or os.environ.get("CIRCLE_PASSCODE", "")
+    key = args.key or os.environ.get("CIRCLE_KEY", "")
     if args.plain:
         from tui.plain import run_local
 
-        plain = run_local(
-            url, name=args.name or "", passcode=args.passcode or "", key=args.key or ""
-        )
-        return asyncio.run(plain)
+        return asyncio.run(run_local(url, name=args.name or "", passcode=passcode, key=key))
     from tui.app import CircleApp
     from tui.link import Details
 
-    details = Details(url, args.name or "", args.passcode or "", args.key or "")
+    details = Details(url, args.name or "", passcode, key)
     app = CircleApp(details, high_contrast=args.high_contrast)
     app.run()
     return _finish(app)
@@ -164,19 +162,24 @@ async def _host(args: argparse.Namespace) -> int:
             )
         except OSError as exc:
             print(f"circle: no SSH gateway on port {args.ssh_port}: {exc}", file=sys.stderr)
-    join = join_command(public_address(args.host), port, hosted.room, hosted.passcode)
+    # The passcode is said apart from the command: typed as a flag, ``ps`` would show it.
+    join = join_command(public_address(args.host), port, hosted.room, "")
     print(f"Circle is open: room {hosted.room!r}, listening on port {port}.")
     print(f"Members join with:\n    {join}")
     if gateway is not None:
         print("or, with nothing installed, over SSH:")
         print("\n".join(ssh_instructions(gateway, public_address(args.host), hosted.room)))
     if hosted.passcode:
-        print(f"Passcode: {hosted.passcode}")
-    print(f"A co-facilitator joins with --key {hosted.key} (keep it private).", flush=True)
+        print(f"passcode: {hosted.passcode}")
+    print(
+        f"A co-facilitator joins with CIRCLE_KEY={hosted.key} in the environment "
+        "(keep it private).",
+        flush=True,
+    )
     url = f"ws://{_loopback(args.host)}:{port}/{hosted.room}"
-    hint = join
+    hint = join + (f"  passcode: {hosted.passcode}" if hosted.passcode else "")
     if gateway is not None:
-        from server.ssh_gateway import ssh_command
+        from server.ssh_keys import ssh_command
 
         ssh_line = ssh_command(public_address(args.host), gateway.port, hosted.room)
         hint += f"\nor over SSH: {ssh_line}"
@@ -279,8 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     join.add_argument("url", help="e.g. 192.168.1.20:8765/circle")
     join.add_argument("--name", help="your name in the circle (asked if not given)")
-    join.add_argument("--passcode", help="the room's passcode (asked if needed)")
-    join.add_argument("--key", help="the facilitator key: join as facilitator")
+    join.add_argument(
+        "--passcode",
+        help="the room's passcode (asked if needed; CIRCLE_PASSCODE keeps it out of ps)",
+    )
+    join.add_argument(
+        "--key", help="the facilitator key: join as facilitator (or CIRCLE_KEY, kept out of ps)"
+    )
     join.add_argument(
         "--plain",
         action="store_true",

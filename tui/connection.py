@@ -155,7 +155,17 @@ class CircleClient:
         backoff_cap: float = 10.0,
         ping_interval: float | None = 20.0,
         ping_timeout: float | None = 60.0,
+        resume: Resume | None = None,
+        resume_state: RoomState | None = None,
+        on_welcome: Callable[[Welcome], None] | None = None,
     ) -> None:
+        """``resume`` makes ``connect`` take back a seat instead of joining afresh.
+
+        Given ``resume_state`` (the room as it was at ``resume.seq``), the relay
+        replays only what was missed; without it, the seat comes back with the
+        room as it is now. If the seat is gone, the client joins afresh.
+        ``on_welcome`` is called with every ``Welcome``, reconnections included.
+        """
         self.url = normalise_url(url)
         self.name = name
         self.passcode = passcode
@@ -180,12 +190,24 @@ class CircleClient:
         self._closing = False
         self._closed = asyncio.Event()
         """Set by ``close``: cuts a reconnection backoff short."""
+        self._first_resume = resume
+        self._on_welcome = on_welcome
+        if resume is not None and resume_state is not None:
+            self.state, self.seq = resume_state, resume.seq
+
+    @property
+    def credentials(self) -> Resume | None:
+        """How to take this seat back from another client, once welcomed."""
+        if not self._token:
+            return None
+        return Resume(self._token, self.epoch, self.seq)
 
     # --- connecting ---------------------------------------------------------------
 
     async def connect(self) -> Welcome:
         """Join the room; raise ``JoinRefused`` or ``OSError`` if that fails."""
-        welcome = await self._open(resume=None)
+        resume, self._first_resume = self._first_resume, None
+        welcome = await self._open(resume)
         self._set_status(Status.CONNECTED)
         self._reader = asyncio.get_running_loop().create_task(self._read_forever())
         return welcome
@@ -233,6 +255,8 @@ class CircleClient:
             self.seq = reply.seq
             if resume is not None:
                 self._push(Resynced(reply.state, gap=True))
+        if self._on_welcome is not None:
+            self._on_welcome(reply)
         return reply
 
     @staticmethod

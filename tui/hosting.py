@@ -85,7 +85,12 @@ def prepare_room(store: Store, room: str, passcode: str | None) -> Hosted:
     return Hosted(room, chosen, key)
 
 
-def join_command(address: str, port: int, room: str, passcode: str) -> str:
+def join_command(address: str, port: int, room: str, passcode: str = "") -> str:
+    """The ``circle join`` line for members.
+
+    ``circle host`` passes no passcode and says it separately: a passcode on a
+    command line is visible to every user of that machine in ``ps``.
+    """
     line = f"circle join {address}:{port}/{room}"
     if passcode:
         line += f" --passcode {passcode}"

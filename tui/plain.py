@@ -31,6 +31,7 @@ from protocol.messages import Error, Greeting, Welcome
 from protocol.model import RoomState
 from protocol.room import apply
 from protocol.text import checked_name, clean_line
+from server.ssh_session import PlainChannel, seat_code_line
 from tui import plain_text as text
 from tui.connection import (
     HANDSHAKE_TIMEOUT,
@@ -42,7 +43,7 @@ from tui.connection import (
     StatusChanged,
     Update,
 )
-from tui.seat import Credentials, ResumableClient
+from tui.seat import ResumableClient
 
 LEAVE_TIMEOUT = 2.0
 TICK = 1.0
@@ -132,8 +133,10 @@ class PlainSession:
         agreed: bool = False,
         make_client: MakeClient | None = None,
         on_joined: Callable[[CircleClient], None] | None = None,
+        locked: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``locked``: the name and passcode were checked already; never ask for others."""
         self.url = url
         self.source = source
         self.write = write
@@ -143,6 +146,7 @@ class PlainSession:
         self.agreed = agreed or bool(key)
         self._make_client = make_client or self._default_client
         self._on_joined = on_joined
+        self._locked = locked
         self._clock = clock
         self.client: CircleClient | None = None
         self.state = RoomState()
@@ -212,6 +216,8 @@ class PlainSession:
                 welcome = await client.connect()
             except JoinRefused as refused:
                 self.say(clean_line(refused.message))
+                if self._locked:
+                    return None
                 if refused.code in ("name_taken", "bad_name"):
                     self.name = ""
                     continue
@@ -362,48 +368,39 @@ async def run_local(url: str, *, name: str = "", passcode: str = "", key: str = 
 # --- over SSH ---------------------------------------------------------------------------------
 
 
-class SSHChannel(Protocol):
-    """What the SSH gateway hands a plain session (``server.ssh_gateway.PlainChannel``)."""
-
-    url: str
-    name: str
-    passcode: str
-    resume: object | None
-
-    async def readline(self) -> str | None: ...
-
-    def write(self, line: str) -> None: ...
-
-    def keep(self, name: str, credentials: object) -> None: ...
-
-
-async def serve_ssh(channel: SSHChannel) -> None:
+async def serve_ssh(channel: PlainChannel) -> None:
     """Plain mode for one SSH session; the seat's credentials are kept for a resume.
 
-    The gateway has already checked the passcode and the name. A member coming
-    back to a seat kept from a plain session resumes exactly (what they missed
-    is replayed); from a full-screen session, with the room as it is now.
+    The gateway has already checked the passcode and the name: the channel's
+    passcode is a one-time ticket, and neither is asked for again. A member
+    coming back to a seat kept from a plain session resumes exactly (what
+    they missed is replayed); from a full-screen session, with the room as it
+    is now.
     """
-    kept = channel.resume
-    resume = kept if isinstance(kept, Credentials) else Credentials.from_line(str(kept or ""))
+    resume = channel.resume
     if resume is not None and resume.name.casefold() != channel.name.casefold():
         resume = None
     clients: list[ResumableClient] = []
 
     def make_client(*, name: str, passcode: str, key: str) -> CircleClient:
-        first = resume if not clients else None
         client = ResumableClient(
             channel.url,
             name=name,
             passcode=passcode,
             key=key,
             agreed=True,
-            resume=first,
-            on_welcome=lambda credentials: channel.keep(credentials.name, credentials),
+            kept=resume if not clients else None,
+            on_seated=channel.keep,
         )
         clients.append(client)
         return client
 
+    def joined(client: CircleClient) -> None:
+        if channel.seat_code:
+            channel.write(seat_code_line(channel.name, channel.seat_code))
+
+    if channel.notice:
+        channel.write(channel.notice)
     session = PlainSession(
         channel.url,
         channel,
@@ -412,10 +409,12 @@ async def serve_ssh(channel: SSHChannel) -> None:
         passcode=channel.passcode,
         agreed=resume is not None,
         make_client=make_client,
+        on_joined=joined,
+        locked=True,
     )
     try:
         await session.run()
     finally:
         snapshot = clients[-1].snapshot() if clients else None
         if snapshot is not None:
-            channel.keep(snapshot.name, snapshot)
+            channel.keep(snapshot)

@@ -246,13 +246,17 @@ def ssh_pid(tmux: Tmux, name: str) -> int:
     return pid
 
 
-async def log_in(tmux: Tmux, name: str, who: str) -> None:
+async def log_in(tmux: Tmux, name: str, who: str, seat_code: str = "") -> None:
     await tmux.wait_for(name, r"Passcode:")
     tmux.type(name, PASSCODE)
     tmux.keys(name, "Enter")
     await tmux.wait_for(name, r"Your name in the circle:")
     tmux.type(name, who)
     tmux.keys(name, "Enter")
+    if seat_code:
+        await tmux.wait_for(name, r"Seat code:")
+        tmux.type(name, seat_code)
+        tmux.keys(name, "Enter")
     await tmux.wait_for(name, r"I accept the agreements")
     tmux.keys(name, "Enter")
 
@@ -264,6 +268,10 @@ async def test_a_member_joins_over_ssh_shares_resizes_drops_and_resumes(
     tmux.start("dana", served.ssh("-t"))
     await log_in(tmux, "dana", "Dana")
     await tmux.wait_for("dana", r"Connected to tuesday")
+    # The seat code is shown when the seat opens: it is what takes the seat back.
+    found = re.search(r"seat code\W+(\d{6})", await tmux.wait_for("dana", r"seat code\W+\d{6}"))
+    assert found is not None
+    seat_code = found[1]
     await sam.wait(lambda: sam.state.find_name("Dana") is not None, "Dana to join")
     dana = sam.state.find_name("Dana")
     assert dana is not None
@@ -301,7 +309,7 @@ async def test_a_member_joins_over_ssh_shares_resizes_drops_and_resumes(
     assert sam.state.holder == dana.id
 
     tmux.start("again", served.ssh("-t"))
-    await log_in(tmux, "again", "Dana")
+    await log_in(tmux, "again", "Dana", seat_code)
     await sam.wait(lambda: sam.state.members[dana.id].presence is Presence.PRESENT, "back")
     assert sam.state.holder == dana.id, "resumed with her seat and the stick"
     await tmux.wait_for("again", r"You hold the stick")

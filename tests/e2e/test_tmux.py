@@ -108,7 +108,10 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
         ),
         env,
     )  # fmt: skip
-    found = tmux.wait_for("host", r"Join: circle join 127\.0\.0\.1:(\d+)/circle --passcode")
+    # The passcode is shown apart from the command (a flag would show in ps).
+    found = tmux.wait_for(
+        "host", rf"Join: circle join 127\.0\.0\.1:(\d+)/circle  passcode: {PASSCODE}"
+    )
     address = f"127.0.0.1:{found.group(1)}/circle"
 
     # Two members join; each reads and accepts the agreements.

@@ -7,7 +7,9 @@ bob must still hear her.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -35,6 +37,7 @@ from protocol.messages import (
     ResumeCircle,
     StartRound,
     TakeStick,
+    Welcome,
     Yield,
 )
 from protocol.model import Presence, Settings
@@ -45,6 +48,7 @@ from tests.server.support import (
     Peer,
     RunningRelay,
     all_see,
+    next_control,
     next_error,
     raw_connect,
     raw_greeting,
@@ -400,3 +404,54 @@ async def test_the_longest_share_fits_in_a_frame_and_one_more_is_refused(
     meeting.alice.updates.clear()  # the refusal above was expected
     await meeting.still_going()
     assert meeting.alice.client.status is Status.CONNECTED
+
+
+async def test_parallel_wrong_passcodes_are_counted_before_they_are_checked(
+    meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import server.relay
+
+    checked: list[str] = []
+    real = server.relay.check_passcode
+
+    def counting(passcode: str, stored: str) -> bool:
+        checked.append(passcode)
+        return real(passcode, stored)
+
+    monkeypatch.setattr(server.relay, "check_passcode", counting)
+
+    async def attempt(passcode: str) -> list[str]:
+        ws = await meeting.connection()
+        await raw_greeting(ws)
+        await ws.send(encode(Hello(1, "guesser", passcode, "", True)))
+        _, frames = await read_until_closed(ws)
+        return [f.code for f in frames if isinstance(f, Error)]
+
+    # Twenty guesses at once: the bucket holds five, so at most five are ever hashed.
+    codes = await asyncio.gather(*(attempt(f"guess {n}") for n in range(20)))
+    assert len(checked) <= 5
+    assert sum(c == ["wrong_passcode"] for c in codes) == len(checked)
+    assert all(c in (["wrong_passcode"], ["too_many_attempts"]) for c in codes)
+    await meeting.still_going()
+
+
+async def test_a_ticket_stands_in_for_the_passcode_once_for_its_name(meeting: Meeting) -> None:
+    tickets = meeting.relay.relay.tickets
+    ticket = tickets.mint("tuesday", "Robin", time.time(), 60)
+
+    async def hello(name: str) -> ClientConnection:
+        ws = await meeting.connection()
+        await raw_greeting(ws)
+        await ws.send(encode(Hello(1, name, ticket, "", True)))
+        return ws
+
+    async def refusal(name: str) -> list[str]:
+        _, frames = await read_until_closed(await hello(name))
+        return [f.code for f in frames if isinstance(f, Error)]
+
+    # Another name cannot use it: it is just a wrong passcode.
+    assert await refusal("Mallory") == ["wrong_passcode"]
+    assert isinstance(await next_control(await hello("robin")), Welcome)
+    assert len(tickets) == 0, "spent by the welcome"
+    assert await refusal("Robin") == ["wrong_passcode"]
+    await meeting.still_going()

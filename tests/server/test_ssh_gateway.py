@@ -10,25 +10,40 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import stat
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import asyncssh
 import pytest
 
 from protocol.model import Presence
 from server.config import Rate, RelayConfig
-from server.ssh_gateway import GatewayConfig, SSHGateway, fingerprint, load_host_key
+from server.ssh_auth import NAME_PROMPT, LoginServer
+from server.ssh_gateway import (
+    Credentials,
+    GatewayConfig,
+    Mode,
+    SSHGateway,
+    fingerprint,
+    load_host_key,
+)
+from server.ssh_session import Session
 from tests.server.support import ROOM, TIMEOUT, JoinFn, MakeRelay, Peer, RunningRelay
+from tui import ssh_seat
+from tui.connection import CircleClient, JoinRefused
 from tui.plain import serve_ssh
 
 PASSCODE = "blue kettle"
 
 CHILD = r"""
-import fcntl, os, signal, sys, termios
+import fcntl, json, os, signal, sys, termios
 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+with os.fdopen(int(os.environ["CIRCLE_SECRETS_FD"]), "rb") as pipe:
+    secrets = json.loads(pipe.read())
 def size(*_):
     cols, rows = os.get_terminal_size(0)
     print(f"size {cols}x{rows}", flush=True)
@@ -36,7 +51,10 @@ signal.signal(signal.SIGWINCH, size)
 leader = os.getsid(0) == os.getpid() and os.tcgetpgrp(0) == os.getpgrp()
 print(f"pid {os.getpid()} leader {leader}", flush=True)
 print(f"term {os.environ.get('TERM')} colorterm {os.environ.get('COLORTERM', '-')}", flush=True)
-print(f"passcode {os.environ.get('CIRCLE_PASSCODE') == sys.argv[3]}", flush=True)
+print(f"ticket {secrets['passcode'].startswith('ticket:')} code {secrets['seat_code']}", flush=True)
+print(f"resume {secrets['resume'].split(' ')[0] or '-'}", flush=True)
+print(f"raw {not termios.tcgetattr(0)[3] & termios.ICANON}", flush=True)
+print(f"environ {sorted(k for k in os.environ if 'CIRCLE' in k)}", flush=True)
 size()
 os.write(int(os.environ["CIRCLE_REPORT_FD"]), f"tok-{sys.argv[2]} ep {sys.argv[2]}\n".encode())
 for line in sys.stdin:
@@ -144,14 +162,33 @@ async def running(make_relay: MakeRelay) -> RunningRelay:
     return await make_relay(config, passcode=PASSCODE)
 
 
+class MakeGateway(Protocol):
+    def __call__(self, **config: Any) -> Awaitable[SSHGateway]: ...
+
+
 @pytest.fixture
-async def gateway(running: RunningRelay, tmp_path: Path) -> AsyncIterator[SSHGateway]:
-    key = load_host_key(tmp_path / "ssh")
-    config = GatewayConfig(child_argv=child_argv)
-    gateway = SSHGateway(running.relay, key, serve_ssh, config=config)
-    await gateway.start("127.0.0.1", 0)
-    yield gateway
-    await gateway.close()
+async def make_gateway(
+    running: RunningRelay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[MakeGateway]:
+    monkeypatch.setenv("CIRCLE_HOST_ONLY", "not for children")
+    gateways: list[SSHGateway] = []
+
+    async def make(**config: Any) -> SSHGateway:
+        key = load_host_key(tmp_path / "ssh")
+        settings = GatewayConfig(**{"child_argv": child_argv, **config})
+        gateway = SSHGateway(running.relay, key, serve_ssh, config=settings)
+        await gateway.start("127.0.0.1", 0)
+        gateways.append(gateway)
+        return gateway
+
+    yield make
+    for gateway in gateways:
+        await gateway.close()
+
+
+@pytest.fixture
+async def gateway(make_gateway: MakeGateway) -> SSHGateway:
+    return await make_gateway()
 
 
 # --- the host key ------------------------------------------------------------------------------
@@ -214,6 +251,7 @@ async def test_plain_mode_drop_and_exact_resume(
     screen = Screen(process)
     await screen.expect("Type yes to accept them and join")
     screen.type("yes")
+    code = seat_code(await screen.expect("If you are disconnected, reconnect and give the name"))
     await screen.expect("You are in the circle tuesday as Robin, with 3 people present.")
     screen.type("/hand")
     await screen.expect("You have the stick.")
@@ -229,7 +267,7 @@ async def test_plain_mode_drop_and_exact_resume(
     await sam.client.me_too()
     await sam.client.pause("Let's take a breath")
 
-    conn = await ssh(gateway, PASSCODE, "Robin")
+    conn = await ssh(gateway, PASSCODE, "Robin", code)
     process = await conn.create_process(term_type=None)
     screen = Screen(process)
     await screen.expect("Welcome back. Here is what happened while you were away.")
@@ -273,16 +311,19 @@ async def test_a_pty_child_owns_its_terminal_follows_resizes_and_dies_with_the_s
     pid = int(line.split()[1])
     assert line.endswith("leader True")
     await screen.expect("term xterm-256color colorterm truecolor")
-    await screen.expect("passcode True")
+    await screen.expect("ticket True code ")
+    await screen.expect("raw True")  # No echo before the client sets its own modes.
+    # Secrets came on a pipe; the host's own variables stayed behind.
+    await screen.expect("environ ['CIRCLE_NO_MOUSE', 'CIRCLE_REPORT_FD', 'CIRCLE_SECRETS_FD']")
     await screen.expect("size 90x30")
     process.change_terminal_size(120, 40)
     await screen.expect("size 120x40")
-    process.stdin.write("hello\r")
+    process.stdin.write("hello\n")  # Raw: no CR-to-NL translation.
     await screen.expect("got hello")
     [session] = gateway.sessions
-    assert session.stats.mode == "tui" and session.stats.pid == pid
+    assert session.stats.mode is Mode.TUI and session.stats.pid == pid
     assert session.stats.bytes_out > 0
-    assert gateway.seats.get(ROOM, "robin") == "tok-Robin ep Robin\n"
+    assert session.seat.credentials == Credentials("Robin", "tok-Robin")
 
     conn.abort()
     await _gone(pid)
@@ -295,7 +336,7 @@ async def test_the_child_exit_status_ends_the_session(gateway: SSHGateway) -> No
     screen = Screen(process)
     await screen.expect("term xterm colorterm -")  # Not claimed for a plain xterm.
     await screen.expect("size 80x24")
-    process.stdin.write("bye\r")
+    process.stdin.write("bye\n")
     await asyncio.wait_for(process.wait_closed(), TIMEOUT)
     assert process.exit_status == 3
     conn.close()
@@ -310,6 +351,12 @@ async def test_closing_the_gateway_ends_every_session(gateway: SSHGateway) -> No
     await asyncio.wait_for(process.wait_closed(), TIMEOUT)
 
 
+def seat_code(line: str) -> str:
+    found = re.search(r"the seat code (\d{6}) ", line)
+    assert found, line
+    return found[1]
+
+
 async def _gone(pid: int) -> None:
     async def wait() -> None:
         while True:
@@ -320,3 +367,308 @@ async def _gone(pid: int) -> None:
             await asyncio.sleep(0.02)  # Polling a pid: there is nothing to wait on.
 
     await asyncio.wait_for(wait(), TIMEOUT)
+
+
+# --- hardening ----------------------------------------------------------------------------------
+
+
+async def test_an_away_seat_is_not_taken_by_its_name_alone(
+    gateway: SSHGateway, join: JoinFn, running: RunningRelay
+) -> None:
+    sam: Peer = await join(running.url, "Sam", key=running.key)
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    screen = Screen(await conn.create_process(term_type=None))
+    await screen.expect("Type yes to accept them and join")
+    screen.type("yes")
+    code = seat_code(await screen.expect("the seat code"))
+    await screen.expect("You are in the circle tuesday as Robin")
+    robin = running.room.state.find_name("Robin")
+    assert robin is not None
+    conn.abort()
+    await sam.wait(lambda: sam.state.members[robin.id].presence is Presence.AWAY, "away")
+
+    wrong = "000000" if code != "000000" else "111111"
+    taken = "The name Robin is taken for now; please choose another name."
+    away = "Robin is away. If this is your seat, give its seat code; "
+    for guess in (wrong, ""):
+        conn, client = await connect(gateway, PASSCODE, "Robin", guess, "Mallory")
+        assert [i.startswith(away) for i in client.instructions] == [True, False]
+        assert client.instructions[-1] == taken
+        screen = Screen(await conn.create_process(term_type=None))
+        await screen.expect("Type yes to accept them and join")
+        [session] = [s for s in gateway.sessions if s.name == "Mallory"]
+        assert session.seat.code != code
+        conn.close()
+        await asyncio.wait_for(process_gone(gateway, session), TIMEOUT)
+    assert sam.state.members[robin.id].presence is Presence.AWAY, "Robin's seat is untouched"
+
+
+async def process_gone(gateway: SSHGateway, session: object) -> None:
+    while session in gateway.sessions:
+        await asyncio.sleep(0.01)  # Polling a set: nothing to wait on.
+
+
+async def test_ssh_seats_do_not_share_the_relays_loopback_passcode_limit(
+    gateway: SSHGateway, running: RunningRelay
+) -> None:
+    # Someone on this machine guesses at the relay until 127.0.0.1 is locked out ...
+    for n in range(3):
+        with pytest.raises(JoinRefused):
+            await CircleClient(running.url, name="Guess", passcode=f"guess {n}").connect()
+    with pytest.raises(JoinRefused) as locked:
+        await CircleClient(running.url, name="Guess", passcode=PASSCODE).connect()
+    assert locked.value.code == "too_many_attempts"
+    # ... and SSH members, whose passcode the gateway checked, still join.
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    screen = Screen(await conn.create_process(term_type=None))
+    await screen.expect("Type yes to accept them and join")
+    screen.type("yes")
+    await screen.expect("You are in the circle tuesday as Robin")
+    conn.close()
+
+
+async def test_parallel_passcode_guesses_are_counted_before_they_are_checked(
+    make_gateway: MakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import server.ssh_auth
+
+    gateway = await make_gateway(max_logins_per_address=20)
+    checked: list[str] = []
+    real = server.ssh_auth.check_passcode
+
+    def counting(passcode: str, stored: str) -> bool:
+        checked.append(passcode)
+        return real(passcode, stored)
+
+    monkeypatch.setattr(server.ssh_auth, "check_passcode", counting)
+    await asyncio.gather(*(refused(gateway, f"guess {n}") for n in range(12)))
+    assert 1 <= len(checked) <= 3  # The bucket holds three.
+
+
+async def test_approval_does_not_survive_a_change_of_user_name(
+    gateway: SSHGateway, running: RunningRelay
+) -> None:
+    running.relay.store.add_room("friday", "another passcode")
+    login = LoginServer(gateway)
+    login.begin_auth(ROOM)
+    assert login.get_kbdint_challenge(ROOM, "", "")[3] == [("Passcode: ", False)]
+    answer = await login.validate_kbdint_response(ROOM, [PASSCODE])
+    assert answer is not True and answer is not False and answer[3] == [(NAME_PROMPT, True)]
+    login.begin_auth("friday")  # SSH lets a client change its user name mid-login.
+    assert login.get_kbdint_challenge("friday", "", "")[3] == [("Passcode: ", False)]
+    assert await login.validate_kbdint_response("friday", ["Robin"]) is not True
+
+
+async def test_bad_terminal_names_fall_back_and_leak_nothing(gateway: SSHGateway) -> None:
+    before = open_fds()
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    process = await conn.create_process(
+        term_type="xterm\0evil", term_size=(80, 24), env={"COLORTERM": "true\x1bcolor"}
+    )
+    screen = Screen(process)
+    line = await screen.expect("leader")
+    await screen.expect("term xterm-256color colorterm -")
+    conn.close()
+    await conn.wait_closed()
+    await _gone(int(line.split()[1]))
+    await asyncio.wait_for(no_sessions(gateway), TIMEOUT)
+    assert open_fds() <= before
+
+
+async def test_a_session_dropped_while_its_child_starts_leaks_nothing(
+    gateway: SSHGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = asyncio.create_subprocess_exec
+    spawning, go_on = asyncio.Event(), asyncio.Event()
+    started: list[asyncio.subprocess.Process] = []
+
+    async def slow(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        spawning.set()
+        await go_on.wait()
+        started.append(await real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", slow)
+    before = open_fds()
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    await conn.create_process(term_type="xterm", term_size=(80, 24))
+    await asyncio.wait_for(spawning.wait(), TIMEOUT)
+    conn.abort()
+    await asyncio.wait_for(no_sessions(gateway), TIMEOUT)
+    go_on.set()
+    await asyncio.wait_for(until_started(started), TIMEOUT)
+    await _gone(started[0].pid)
+    await asyncio.wait_for(started[0].wait(), TIMEOUT)
+    await asyncio.wait_for(fds_back_to(before), TIMEOUT)
+
+
+async def test_a_child_that_cannot_start_ends_the_session_with_status_1(
+    make_gateway: MakeGateway,
+) -> None:
+    gateway = await make_gateway(child_argv=lambda url, name: ["/nonexistent/circle-child"])
+    before = open_fds()
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    process = await conn.create_process(term_type="xterm", term_size=(80, 24))
+    await Screen(process).expect("Sorry: the circle could not be opened here.")
+    await asyncio.wait_for(process.wait_closed(), TIMEOUT)
+    assert process.exit_status == 1
+    conn.close()
+    await conn.wait_closed()
+    await asyncio.wait_for(no_sessions(gateway), TIMEOUT)
+    assert open_fds() <= before
+
+
+def test_a_name_starting_with_a_dash_reaches_the_seat_whole(gateway: SSHGateway) -> None:
+    real = SSHGateway(gateway.relay, gateway.host_key, serve_ssh)
+    argv = real.child_argv("ws://127.0.0.1:1/tuesday", "-Dana")
+    assert ssh_seat.parse_args(argv[3:]).name == "-Dana"
+
+
+async def test_connections_still_logging_in_are_limited_per_address(
+    make_gateway: MakeGateway,
+) -> None:
+    gateway = await make_gateway(max_logins_per_address=2)
+    idle = [await asyncio.open_connection("127.0.0.1", gateway.port) for _ in range(2)]
+    await asyncio.wait_for(logins(gateway, 2), TIMEOUT)
+    with pytest.raises((asyncssh.DisconnectError, ConnectionError)):
+        await ssh(gateway, PASSCODE, "Robin")
+    for _, writer in idle:
+        writer.close()
+    await asyncio.wait_for(logins(gateway, 0), TIMEOUT)
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    conn.close()
+
+
+async def test_session_slots_are_reserved_when_requested(make_gateway: MakeGateway) -> None:
+    gateway = await make_gateway(max_sessions=1)
+    first = await ssh(gateway, PASSCODE, "Robin")
+    second = await ssh(gateway, PASSCODE, "Lee")
+    opened = await asyncio.gather(
+        first.create_process(term_type=None),
+        second.create_process(term_type=None),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(o, asyncssh.ChannelOpenError) for o in opened) == 1
+    first.close()
+    second.close()
+
+
+async def test_beyond_the_full_screen_limit_members_get_plain_mode(
+    make_gateway: MakeGateway,
+) -> None:
+    gateway = await make_gateway(max_full_screen=0)
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    process = await conn.create_process(term_type="xterm-256color", term_size=(80, 24))
+    screen = Screen(process)
+    await screen.expect("The full-screen view is full here (0 seats), so you are in plain")
+    await screen.expect("Type yes to accept them and join")
+    conn.close()
+
+
+async def test_a_last_line_without_a_newline_is_read_at_eof(gateway: SSHGateway) -> None:
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    process = await conn.create_process(term_type=None)
+    screen = Screen(process)
+    await screen.expect("Type yes to accept them and join")
+    process.stdin.write("yes\n/quit quiet")
+    process.stdin.write_eof()
+    await screen.expect("You left quietly. Take care.")
+    conn.close()
+
+
+# --- plain sessions, driven directly ------------------------------------------------------
+
+
+class FakeChannel:
+    """Enough of an SSH channel to watch a session's flow control."""
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.written = bytearray()
+        self.closed = asyncio.Event()
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed.set()
+
+    def get_environment(self) -> dict[str, str]:
+        return {}
+
+
+def direct_session(gateway: SSHGateway) -> tuple[Session, FakeChannel]:
+    session = gateway.open_session(ROOM, "Robin", None)
+    assert session is not None
+    chan = FakeChannel()
+    session.connection_made(chan)  # type: ignore[arg-type]
+    return session, chan
+
+
+async def test_typed_lines_pile_up_only_so_far(make_gateway: MakeGateway) -> None:
+    gateway = await make_gateway(max_lines=4, max_line=100)
+    session, chan = direct_session(gateway)
+    session.data_received(b"line\n" * 4, None)
+    assert not chan.paused
+    session.data_received(b"line\n", None)
+    assert chan.paused, "more than max_lines waiting: stop reading"
+    for _ in range(3):
+        assert await session.readline() == "line"
+    assert not chan.paused, "drained to half: read again"
+    session.data_received(b"y" * 1000 + b"\n", None)
+    while (line := await session.readline()) == "line":
+        pass
+    assert line == "y" * 100
+    assert b"only its first 100 characters were kept" in chan.written
+    session.connection_lost(None)
+
+
+async def test_keys_for_a_busy_child_pile_up_only_so_far(make_gateway: MakeGateway) -> None:
+    gateway = await make_gateway(max_to_child=1000)
+    session, chan = direct_session(gateway)
+    session.stats.mode = Mode.TUI  # Its child is still starting: keys wait.
+    session.data_received(b"k" * 1000, None)
+    assert not chan.paused
+    session.data_received(b"k", None)
+    assert chan.paused
+    session.connection_lost(None)
+
+
+async def test_plain_output_blocked_too_long_ends_the_session(make_gateway: MakeGateway) -> None:
+    gateway = await make_gateway(max_stall=0.05)
+    session, chan = direct_session(gateway)
+    session.pause_writing()
+    session.resume_writing()
+    session.pause_writing()
+    await asyncio.wait_for(chan.closed.wait(), TIMEOUT)
+    session.connection_lost(None)
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def no_sessions(gateway: SSHGateway) -> None:
+    while gateway.sessions:
+        await asyncio.sleep(0.01)  # Polling a set: nothing to wait on.
+
+
+async def logins(gateway: SSHGateway, count: int) -> None:
+    while gateway.logins() != count:
+        await asyncio.sleep(0.01)  # Polling a count: nothing to wait on.
+
+
+async def until_started(started: list[asyncio.subprocess.Process]) -> None:
+    while not started:
+        await asyncio.sleep(0.01)  # Polling a list: nothing to wait on.
+
+
+async def fds_back_to(count: int) -> None:
+    while open_fds() > count:
+        await asyncio.sleep(0.01)  # Polling /proc: nothing to wait on.

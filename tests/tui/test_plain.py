@@ -9,6 +9,7 @@ so the transcript is deterministic and compared whole at the end.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from dataclasses import replace
 from typing import Any
@@ -354,4 +355,25 @@ async def test_circle_join_plain_on_a_pipe(make_relay: MakeRelay, join: JoinFn) 
         "You left the circle. Take care.",
     ], lines
     assert "What is the room's passcode?" in lines
+    assert process.returncode == 0
+
+
+async def test_circle_join_takes_the_passcode_from_the_environment(
+    make_relay: MakeRelay, join: JoinFn
+) -> None:
+    running = await make_relay(passcode="kettle")
+    sam = await join(running.url, "Sam", key=running.key)
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "tui", "join", "--plain", running.url.removeprefix("ws://")),
+        *("--name", "Dana"),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "CIRCLE_PASSCODE": "kettle"},
+    )
+    assert process.stdin is not None
+    process.stdin.write(b"yes\n")
+    await sam.wait(lambda: sam.state.find_name("Dana") is not None, "Dana to join")
+    process.stdin.write(b"/quit\n")
+    out, _ = await asyncio.wait_for(process.communicate(), TIMEOUT)
+    assert "What is the room's passcode?" not in out.decode()
     assert process.returncode == 0
