@@ -3,7 +3,10 @@
 The app owns the network (``_greet`` and ``_connect`` are its only workers,
 both in one exclusive group, bodies in ``tui.link``) and the meeting model.
 Every update becomes a fresh ``View`` set on the screens (attributes down);
-screens answer with ``Send`` and ``Goodbye`` requests (messages up).
+screens answer with ``Send`` and ``Goodbye`` requests (messages up). Once a
+second the app ``tick``s the screens instead: only what shows time (the share
+timer, the pause length, the inbox's "new" marks) is looked at again, and a
+widget repaints only if its text changed, so a quiet room sends no bytes.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from protocol.text import clean_line
 from tui import link
 from tui.connection import CircleClient
 from tui.link import Details, Dialer, Outgoing
-from tui.requests import Goodbye, Send
+from tui.requests import Goodbye, MarkRead, Send
 from tui.screens.circle import CircleScreen
 from tui.screens.ended import ConnectingScreen, EndedScreen
 from tui.screens.join import JoinScreen
@@ -96,7 +99,7 @@ class CircleApp(App[None]):
         if self.high_contrast:
             self.theme = HIGH_CONTRAST.name
         self.push_screen(ConnectingScreen(self.dialer.url))
-        self.set_interval(1.0, self._show)
+        self.set_interval(1.0, self._tick)
         self._begin()
 
     def _begin(self) -> None:
@@ -189,6 +192,15 @@ class CircleApp(App[None]):
         if self._pause is not None:
             self._pause.view = view
 
+    def _tick(self) -> None:
+        """Once a second: let the screens update what shows time, and nothing else."""
+        if self.meeting is None or self._circle is None:
+            return
+        view = self.meeting.view(self.clock())
+        self._circle.tick(view)
+        if self._pause is not None:
+            self._pause.tick(view)
+
     def _close_pause(self) -> None:
         while self._pause is not None and self._pause in self.screen_stack:
             self.pop_screen()
@@ -224,6 +236,11 @@ class CircleApp(App[None]):
 
     def on_send(self, message: Send) -> None:
         self._outbox.put_nowait(message.command)
+
+    def on_mark_read(self, message: MarkRead) -> None:
+        if self.meeting is not None:
+            self.meeting.mark_read()
+            self._show()
 
     def on_goodbye(self, message: Goodbye) -> None:
         self._leave(message.quiet)

@@ -21,3 +21,7 @@ class Goodbye(Message):
     def __init__(self, quiet: bool = False) -> None:
         super().__init__()
         self.quiet = quiet
+
+
+class MarkRead(Message):
+    """A facilitator has seen the private signals: stop marking them new (local only)."""

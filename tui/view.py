@@ -53,7 +53,7 @@ HISTORY = 500
 INBOX = 50
 """Private signals kept for the facilitators."""
 UNREAD_FOR = 90.0
-"""Seconds a private signal is marked new in the facilitators' inbox."""
+"""Seconds a private signal is marked new in the facilitators' inbox (unless marked read)."""
 
 SIGNAL_WORDS: dict[SignalKind, str] = {
     SignalKind.CHECK_IN: "I need a check-in",
@@ -113,6 +113,8 @@ class View:
     link: Link = Link()
     log: tuple[LogLine, ...] = ()
     inbox: tuple[Signal, ...] = ()
+    read_up_to: int = 0
+    """Signals up to this serial number were marked read by this facilitator."""
     join_hint: str = ""
     """How members join (shown to the host)."""
     hosting: bool = False
@@ -188,8 +190,12 @@ class View:
         pause = self.state.pause
         return max(0.0, self.now - pause.since) if pause else 0.0
 
+    def is_new(self, signal: Signal) -> bool:
+        """Not marked read, and arrived less than ``UNREAD_FOR`` seconds ago."""
+        return signal.n > self.read_up_to and self.local_now - signal.received < UNREAD_FOR
+
     def unread(self) -> int:
-        return sum(1 for s in self.inbox if self.local_now - s.received < UNREAD_FOR)
+        return sum(1 for s in self.inbox if self.is_new(s))
 
     def waiting_members(self) -> list[Member]:
         return [m for m in self.state.members.values() if m.presence is Presence.WAITING]
@@ -237,6 +243,7 @@ class Meeting:
         self.hosting = hosting
         self._log: deque[LogLine] = deque(maxlen=HISTORY)
         self._inbox: deque[Signal] = deque(maxlen=INBOX)
+        self._read_up_to = 0
         self._last_signal: dict[int, SignalKind] = {}
         self._n = 0
         self._offset: float | None = None
@@ -353,6 +360,8 @@ class Meeting:
                     if limit
                     else "There is no suggested time per share now."
                 )
+            if event.settings.agreements != before.settings.agreements:
+                self._note("The group agreements were updated: press ? to read them.")
         elif isinstance(event, SignalSent):
             self._signal(event, local_now)
 
@@ -385,6 +394,10 @@ class Meeting:
     def _note(self, text: str) -> None:
         self._add(LineKind.NOTE, clean_line(text))
 
+    def mark_read(self) -> None:
+        """Every private signal received so far stops being marked new."""
+        self._read_up_to = self._inbox[-1].n if self._inbox else self._read_up_to
+
     # --- what the screens see --------------------------------------------------------
 
     def view(self, local_now: float) -> View:
@@ -397,6 +410,7 @@ class Meeting:
             link=self.link,
             log=tuple(self._log),
             inbox=tuple(self._inbox),
+            read_up_to=self._read_up_to,
             join_hint=self.join_hint,
             hosting=self.hosting,
             last_signal=dict(self._last_signal),

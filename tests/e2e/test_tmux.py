@@ -126,9 +126,12 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
     tmux.keys("Ana", "h")
     tmux.wait_for("Ana", r"You hold the stick")
     tmux.wait_for("Ben", r"Ana is sharing")
+    # ctrl+j (a plain line feed from a real terminal) breaks the line; Enter posts.
     tmux.type("Ana", "I felt heard today")
+    tmux.keys("Ana", "C-j")
+    tmux.type("Ana", "and less alone")
     tmux.keys("Ana", "Enter")
-    tmux.wait_for("Ben", r"Ana: I felt heard today")
+    tmux.wait_for("Ben", r"Ana: I felt heard today\s*│\n.*│ *and less alone")
     tmux.wait_for("host", r"Ana: I felt heard today")
 
     # Ben says "me too" silently; Ana sees the count, Ben sees that he said it.

@@ -143,7 +143,7 @@ def text_of(widget: Static) -> str:
 def now_text(app: CircleApp) -> str:
     screen = app._circle
     assert screen is not None
-    return text_of(screen.now_sharing)
+    return screen.now_sharing.text
 
 
 def log_text(app: CircleApp) -> str:

@@ -170,3 +170,24 @@ def test_passing_is_noted_once() -> None:
         "Ben has the stick (round).",
         "Ben passed.",
     ]
+
+
+def test_metoo_names_show_to_the_speaker_only_when_the_room_allows() -> None:
+    from dataclasses import replace
+
+    from protocol.messages import MeTooSet
+
+    m = meeting(BEN)
+    feed(m, StickGiven(BEN, 1, Via.QUEUE, 0.0), MeTooSet(1, ANA, True), MeTooCount(1, 1))
+    hidden = str(now_sharing.describe(m.view(10.0)))
+    assert "1 said me too" in hidden and "Ana" not in hidden
+    m.state = replace(m.state, settings=replace(m.state.settings, show_metoo_names=True))
+    shown = str(now_sharing.describe(m.view(10.0)))
+    assert "♥ Me too: Ana" in shown
+    # One more said it before names were shown: counted, not named.
+    feed(m, MeTooCount(1, 2))
+    assert "♥ Me too: Ana and 1 more" in str(now_sharing.describe(m.view(10.0)))
+    listener = meeting(ANA)
+    listener.state = m.state
+    heard = str(now_sharing.describe(listener.view(10.0)))
+    assert "You said me too" in heard and "Me too:" not in heard

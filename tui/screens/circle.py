@@ -13,7 +13,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList
 
@@ -42,7 +42,7 @@ from protocol.messages import (
     Yield,
 )
 from protocol.model import Member, Presence, Role, Settings, SignalKind
-from tui.requests import Goodbye, Send
+from tui.requests import Goodbye, MarkRead, Send
 from tui.screens.dialogs import ConfirmScreen, PauseMessageScreen, SignalScreen
 from tui.screens.facilitator import MemberActionsScreen, SettingsScreen
 from tui.screens.help import HelpScreen
@@ -71,6 +71,7 @@ FACILITATOR_ACTIONS = frozenset(
         "lower_all",
         "move",
         "settings",
+        "mark_read",
     }
 )
 ALWAYS = frozenset({"help", "leave"})
@@ -117,12 +118,13 @@ class CircleScreen(Screen[None]):
         Binding("left_square_bracket", "move(-1)", "Move up", show=False),
         Binding("right_square_bracket", "move(1)", "Move down", show=False),
         Binding("o", "settings", "Settings", show=False),
+        Binding("i", "mark_read", "Mark read"),
         Binding("escape", "leave_box", "Leave box"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "leave", "Leave"),
     ]
 
-    view: reactive[View | None] = reactive(None, always_update=True, init=False)
+    view: var[View | None] = var(None, always_update=True, init=False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -178,6 +180,15 @@ class CircleScreen(Screen[None]):
         self._holding = holding
         self._refresh_keys(view)
 
+    def tick(self, view: View) -> None:
+        """A second passed: update only what shows time (see ``CircleApp._tick``)."""
+        self.set_reactive(CircleScreen.view, view)
+        if not self._ready:
+            return
+        self.now_sharing.tick(view)
+        self.inbox.view = view
+        self._refresh_keys(view)
+
     def _refresh_keys(self, view: View) -> None:
         turn = view.state.turn
         key = (
@@ -195,6 +206,7 @@ class CircleScreen(Screen[None]):
             len(view.waiting_members()),
             self.members.selected,
             self.focused is self.share_box,
+            view.unread() > 0 if view.is_facilitator else False,
         )
         if key != self._bindings_key:
             self._bindings_key = key
@@ -272,6 +284,8 @@ class CircleScreen(Screen[None]):
             return bool(view.waiting_members())
         if action == "lower_all":
             return bool(state.queue)
+        if action == "mark_read":
+            return view.unread() > 0
         if action == "move":
             if chosen is None or chosen.id not in state.queue:
                 return False
@@ -366,6 +380,9 @@ class CircleScreen(Screen[None]):
 
     def action_unlock(self) -> None:
         self._send(Lock(False))
+
+    def action_mark_read(self) -> None:
+        self.post_message(MarkRead())
 
     def action_lower_all(self) -> None:
         self._send(LowerAllHands())

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, OptionList, Static
+from textual.widgets import Checkbox, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from protocol.model import Member, Presence, Role, Settings
@@ -74,10 +74,22 @@ class MemberActionsScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class SettingsScreen(ModalScreen[Settings | None]):
-    """Suggested time per share, waiting room, auto-pass and me-too names."""
+def agreements_from(text: str) -> tuple[str, ...]:
+    """The agreements typed in the settings dialog: one per non-empty line."""
+    return tuple(stripped for stripped in (part.strip() for part in text.splitlines()) if stripped)
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="SettingsScreen")
+
+class SettingsScreen(ModalScreen[Settings | None]):
+    """Suggested time per share, waiting room, auto-pass, me-too names and the agreements."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="SettingsScreen")
+        + """
+    SettingsScreen > Vertical { max-height: 100%; }
+    SettingsScreen .label { margin-top: 1; }
+    SettingsScreen #agreements { height: 6; }
+    """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),
@@ -91,12 +103,30 @@ class SettingsScreen(ModalScreen[Settings | None]):
         settings = self._settings
         with Vertical():
             yield Static(Text("Room settings", style="bold"), classes="question")
-            yield Static(Text("Suggested minutes per share (0: no limit, only ever a nudge):"))
-            yield Input(value=f"{settings.share_limit / 60:g}", id="limit", restrict=r"[0-9.]*")
-            yield Checkbox("Waiting room: a facilitator admits newcomers", settings.waiting_room)
-            yield Checkbox("Pass the stick to the next hand automatically", settings.auto_pass)
-            yield Checkbox("Show the speaker who said me too", settings.show_metoo_names)
-            yield Static(Text("Enter in the box or ctrl+s: save    Esc: cancel"), classes="hint")
+            yield Static(Text("Suggested minutes per share (0: none; only a nudge):"))
+            yield Input(
+                value=f"{settings.share_limit / 60:g}",
+                id="limit",
+                restrict=r"[0-9.]*",
+                compact=True,
+            )
+            yield Checkbox(
+                "Waiting room: a facilitator admits newcomers", settings.waiting_room, compact=True
+            )
+            yield Checkbox(
+                "Pass the stick to the next hand automatically", settings.auto_pass, compact=True
+            )
+            yield Checkbox(
+                "Show the speaker who said me too", settings.show_metoo_names, compact=True
+            )
+            yield Static(
+                Text("Group agreements, one per line (shown on joining):"),
+                classes="label",
+            )
+            yield TextArea(
+                "\n".join(settings.agreements), id="agreements", soft_wrap=True, compact=True
+            )
+            yield Static(Text("ctrl+s: save    Esc: cancel"), classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -116,6 +146,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
                 waiting_room=boxes[0].value,
                 auto_pass=boxes[1].value,
                 show_metoo_names=boxes[2].value,
+                agreements=agreements_from(self.query_one("#agreements", TextArea).text),
             )
         )
 

@@ -22,6 +22,7 @@ MEMBER_KEYS: tuple[tuple[str, str], ...] = (
     ("q", "leave the meeting (asks first)"),
     ("ctrl+x", "quiet exit: leave at once, no announcement, screen cleared"),
     ("enter", "in the share box: post what you typed"),
+    ("ctrl+j", "in the share box: start a new line (shift+enter too, where it works)"),
     ("esc", "leave the share box, so the keys above work"),
     ("tab", "move between the member list, the shares and the share box"),
 )
@@ -34,9 +35,10 @@ FACILITATOR_KEYS: tuple[tuple[str, str], ...] = (
     ("x", "remove the selected member (asks first)"),
     ("a", "admit the selected person (or the first) from the waiting room"),
     ("c", "lower all hands"),
+    ("i", "mark the private signals read (they stop showing as new)"),
     ("[ ]", "move the selected raised hand up or down the queue"),
     ("enter", "in the member list: every action for the selected member"),
-    ("o", "room settings: suggested time per share, waiting room, me-too names"),
+    ("o", "room settings: time per share, waiting room, me-too names, agreements"),
 )
 
 

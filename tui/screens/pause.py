@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Middle
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -66,11 +66,12 @@ class PauseScreen(Screen[None]):
         Binding("q", "leave", "Leave"),
     ]
 
-    view: reactive[View | None] = reactive(None, always_update=True, init=False)
+    view: var[View | None] = var(None, always_update=True, init=False)
 
     def __init__(self) -> None:
         super().__init__()
         self._ready = False
+        self._facilitator: bool | None = None
 
     def compose(self) -> ComposeResult:
         with Middle(), Center():
@@ -89,7 +90,15 @@ class PauseScreen(Screen[None]):
         status = self.query_one(StatusLine)
         status.room = view.room
         status.link = view.link
-        self.refresh_bindings()
+        if view.is_facilitator != self._facilitator:
+            self._facilitator = view.is_facilitator
+            self.refresh_bindings()
+
+    def tick(self, view: View) -> None:
+        """A second passed: only the pause length can have changed (in whole minutes)."""
+        self.set_reactive(PauseScreen.view, view)
+        if self._ready:
+            self.query_one("#calm", TextPanel).show(describe(view))
 
     class Peek(Message):
         """A facilitator wants the circle view while the circle stays paused."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 
-from tui.view import SIGNAL_TAGS, UNREAD_FOR, View, ago
+from tui.view import SIGNAL_TAGS, View, ago
 from tui.widgets.safe import TextPanel, fit
 
 SHOWN = 3
@@ -20,7 +20,7 @@ def describe(view: View) -> Text:
         text = Text()
         text.append(fit(signal.name, 9), style="bold")
         text.append(f": {SIGNAL_TAGS[signal.kind]} · ")
-        if age < UNREAD_FOR:
+        if view.is_new(signal):
             text.append("new", style="bold reverse")
         else:
             text.append(ago(age), style="dim")
@@ -41,7 +41,7 @@ class Inbox(TextPanel):
     Inbox.-unread { border: double $accent; }
     """
 
-    view: reactive[View | None] = reactive(None, always_update=True, init=False)
+    view: var[View | None] = var(None, always_update=True, init=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -52,5 +52,7 @@ class Inbox(TextPanel):
             return
         unread = view.unread()
         self.set_class(unread > 0, "-unread")
-        self.border_title = f"Private signals ({unread} new)" if unread else "Private signals"
+        title = f"Private signals ({unread} new)" if unread else "Private signals"
+        if title != self.border_title:
+            self.border_title = title
         self.show(describe(view))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
@@ -75,7 +75,7 @@ class MemberList(OptionList):
     MemberList:focus { border: round $accent; }
     """
 
-    view: reactive[View | None] = reactive(None, always_update=True, init=False)
+    view: var[View | None] = var(None, always_update=True, init=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 
 from protocol.model import Presence, Role
 from tui.view import View
@@ -41,7 +41,7 @@ class RoomBar(TextPanel):
     RoomBar { height: auto; padding: 0 1; background: $primary 30%; }
     """
 
-    view: reactive[View | None] = reactive(None, always_update=True, init=False)
+    view: var[View | None] = var(None, always_update=True, init=False)
 
     def watch_view(self, view: View | None) -> None:
         if view is not None:

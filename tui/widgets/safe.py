@@ -8,6 +8,7 @@ and building ``rich.text.Text`` objects (not strings) means a name like
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import StyleType
 from rich.text import Text
 from textual.widgets import Static
@@ -38,15 +39,23 @@ def fit(text: str, width: int) -> str:
 class TextPanel(Static):
     """A ``Static`` that repaints only when its text really changes.
 
-    The app refreshes views every second (for the share timer); over SSH every
-    repaint costs bytes, so unchanged panels stay untouched.
+    Views arrive with every event and the clock ticks every second; over SSH
+    every repaint costs bytes, so a panel whose text is unchanged stays untouched.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._shown: Text | None = None
+        self.shown: Text | None = None
+        """The text on screen now (``None`` before the first ``show``)."""
 
     def show(self, text: Text) -> None:
-        if self._shown is None or text != self._shown:
-            self._shown = text
-            self.update(text)
+        if self.shown is None or text != self.shown:
+            # Lines of the same widths wrap the same way: no layout pass needed,
+            # and a layout pass would repaint every scroll bar on the screen.
+            layout = self.shown is None or _shape(text) != _shape(self.shown)
+            self.shown = text
+            self.update(text, layout=layout)
+
+
+def _shape(text: Text) -> tuple[int, ...]:
+    return tuple(cell_len(part) for part in text.plain.split("\n"))

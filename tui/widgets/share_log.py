@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import RichLog
 
 from tui.view import LineKind, LogLine, View
@@ -32,7 +32,7 @@ class ShareLog(RichLog):
     ShareLog:focus { border: round $accent; }
     """
 
-    view: reactive[View | None] = reactive(None, always_update=True, init=False)
+    view: var[View | None] = var(None, always_update=True, init=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, wrap=True, markup=False, highlight=False, min_width=20)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 
 from tui.connection import Status
 from tui.view import Link
@@ -32,8 +32,8 @@ class StatusLine(TextPanel):
     StatusLine.-offline { background: $error 40%; }
     """
 
-    link: reactive[Link] = reactive(Link(), always_update=True, init=False)
-    room: reactive[str] = reactive("")
+    link: var[Link] = var(Link(), always_update=True, init=False)
+    room: var[str] = var("")
 
     def watch_link(self, link: Link) -> None:
         self.set_class(link.status is Status.RECONNECTING, "-reconnecting")
