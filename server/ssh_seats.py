@@ -16,10 +16,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from protocol.model import RoomState
+from protocol.seat import Credentials
 
-FRESH_EPOCH = "-"
-"""An epoch no relay uses: resume the seat but send the room as it is now."""
 SEAT_CODE_DIGITS = 6
 
 
@@ -32,29 +30,6 @@ def seat_code_matches(code: str, given: str) -> bool:
     """Compare in constant time; spaces and dashes a person may add are ignored."""
     cleaned = "".join(ch for ch in given if ch.isdigit())
     return hmac.compare_digest(code.encode(), cleaned.encode())
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What a new client needs to take back a seat."""
-
-    name: str
-    token: str
-    epoch: str = FRESH_EPOCH
-    seq: int = 0
-    state: RoomState | None = None
-    """The room as the last client saw it at ``seq``; None to ask for a fresh one."""
-
-    def line(self) -> str:
-        """One line for a pipe: what a child process reports (never the state)."""
-        return f"{self.token} {self.epoch} {self.name}\n"
-
-    @classmethod
-    def from_line(cls, line: str) -> Credentials | None:
-        parts = line.rstrip("\n").split(" ", 2)
-        if len(parts) != 3 or not all(parts):
-            return None
-        return cls(name=parts[2], token=parts[0])
 
 
 @dataclass

@@ -24,13 +24,14 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import asyncssh
 
+from protocol.seat import Credentials
 from server.line_editor import LineEditor
 from server.ssh_pty import PtyChild, Size, child_env
-from server.ssh_seats import Credentials, Seat
+from server.ssh_seats import Seat
 
 if TYPE_CHECKING:
     from server.ssh_gateway import SSHGateway
@@ -66,35 +67,6 @@ class SessionStats:
     """Bytes written to the SSH channel (before SSH's own compression)."""
     pid: int | None = None
     """The child process, for full-screen sessions."""
-
-
-def seat_code_line(name: str, code: str) -> str:
-    return (
-        f"If you are disconnected, reconnect and give the name {name} "
-        f"and the seat code {code} to get your place back."
-    )
-
-
-class PlainChannel(Protocol):
-    """What a plain-mode runner needs from an SSH session."""
-
-    url: str
-    name: str
-    passcode: str
-    """A one-time join ticket: the gateway has checked the real passcode already."""
-    resume: Credentials | None
-    """Credentials kept from this seat's last session."""
-    seat_code: str
-    """Show it to the member: it takes the seat back after a drop."""
-    notice: str
-    """Something to tell the member first (e.g. why this is not full screen), or ""."""
-
-    async def readline(self) -> str | None: ...
-
-    def write(self, line: str) -> None: ...
-
-    def keep(self, credentials: Credentials) -> None:
-        """Remember how to resume this seat if the session drops."""
 
 
 class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]

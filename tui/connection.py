@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import websockets
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from protocol import PROTOCOL_VERSIONS
 from protocol.codec import decode, encode
@@ -132,6 +132,30 @@ def normalise_url(url: str) -> str:
     keep = parts.port or parts.scheme == "wss"
     netloc = parts.netloc if keep else f"{parts.netloc}:{DEFAULT_PORT}"
     return f"{parts.scheme}://{netloc}/{room}"
+
+
+async def fetch_greeting(url: str) -> Greeting:
+    """Read the room's greeting (agreements, whether a passcode is needed) and hang up
+    before saying hello, so a join screen can show it first.
+
+    Raises ``JoinRefused`` (no such room, not a relay) or ``OSError``.
+    """
+    try:
+        async with websockets.connect(url, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20) as ws:
+            data = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT)
+    except ConnectionClosed as closed:
+        if closed.rcvd is not None and closed.rcvd.code == 4004:
+            raise JoinRefused("no_room", "There is no room by that name here.") from None
+        raise OSError(f"The relay closed the connection ({closed}).") from None
+    except (InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
+        raise OSError(str(exc) or type(exc).__name__) from None
+    try:
+        greeting = decode(data) if isinstance(data, bytes) else None
+    except DecodeError:
+        greeting = None
+    if not isinstance(greeting, Greeting):
+        raise JoinRefused("protocol", "That address did not answer as a Circle relay.")
+    return greeting
 
 
 def backoff(attempt: int, cap: float) -> float:

@@ -14,22 +14,19 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-import websockets
 from textual.app import App
 from textual.message import Message
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from protocol.codec import decode
-from protocol.errors import DecodeError
 from protocol.messages import Command, Greeting, Welcome
 from protocol.model import RoomState
 from tui.connection import (
-    HANDSHAKE_TIMEOUT,
     CircleClient,
     JoinRefused,
     Status,
     StatusChanged,
     Update,
+    fetch_greeting,
     normalise_url,
 )
 
@@ -69,24 +66,7 @@ class Dialer:
 
         Raises ``JoinRefused`` (no such room, not a relay) or ``OSError``.
         """
-        try:
-            async with websockets.connect(
-                self.url, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20
-            ) as ws:
-                data = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT)
-        except ConnectionClosed as closed:
-            if closed.rcvd is not None and closed.rcvd.code == 4004:
-                raise JoinRefused("no_room", "There is no room by that name here.") from None
-            raise OSError(f"The relay closed the connection ({closed}).") from None
-        except (InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
-            raise OSError(str(exc) or type(exc).__name__) from None
-        try:
-            greeting = decode(data) if isinstance(data, bytes) else None
-        except DecodeError:
-            greeting = None
-        if not isinstance(greeting, Greeting):
-            raise JoinRefused("protocol", "That address did not answer as a Circle relay.")
-        return greeting
+        return await fetch_greeting(self.url)
 
     def client(self, details: Details, agreed: bool) -> CircleClient:
         return CircleClient(

@@ -22,19 +22,16 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-import websockets
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from protocol.codec import decode
-from protocol.errors import DecodeError, Refused
+from protocol.errors import Refused
 from protocol.messages import Error, Greeting, Welcome
 from protocol.model import RoomState
 from protocol.room import apply
+from protocol.seat import PlainChannel, seat_code_line
 from protocol.text import checked_name, clean_line
-from server.ssh_session import PlainChannel, seat_code_line
 from tui import plain_text as text
 from tui.connection import (
-    HANDSHAKE_TIMEOUT,
     CircleClient,
     JoinRefused,
     Received,
@@ -42,6 +39,7 @@ from tui.connection import (
     Status,
     StatusChanged,
     Update,
+    fetch_greeting,
 )
 from tui.seat import ResumableClient
 
@@ -93,29 +91,6 @@ def write_stdout(line: str) -> None:
 
 
 # --- joining ------------------------------------------------------------------------------
-
-
-async def fetch_greeting(url: str) -> Greeting:
-    """The room's greeting (agreements, whether a passcode is needed), then hang up.
-
-    Raises ``JoinRefused`` (no such room, not a relay) or ``OSError``.
-    """
-    try:
-        async with websockets.connect(url, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20) as ws:
-            data = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT)
-    except ConnectionClosed as closed:
-        if closed.rcvd is not None and closed.rcvd.code == 4004:
-            raise JoinRefused("no_room", "There is no room by that name here.") from None
-        raise OSError(f"The relay closed the connection ({closed}).") from None
-    except (InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
-        raise OSError(str(exc) or type(exc).__name__) from None
-    try:
-        greeting = decode(data) if isinstance(data, bytes) else None
-    except DecodeError:
-        greeting = None
-    if not isinstance(greeting, Greeting):
-        raise JoinRefused("protocol", "That address did not answer as a Circle relay.")
-    return greeting
 
 
 class PlainSession:

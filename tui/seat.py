@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from protocol.messages import Resume, Welcome
-from server.ssh_seats import FRESH_EPOCH, Credentials
+from protocol.seat import FRESH_EPOCH, Credentials
 from tui.connection import CircleClient
 
 __all__ = ["FRESH_EPOCH", "Credentials", "ResumableClient"]

@@ -29,7 +29,7 @@ import sys
 import termios
 from dataclasses import dataclass
 
-from server.ssh_session import seat_code_line
+from protocol.seat import seat_code_line
 from tui.connection import CircleClient
 from tui.seat import Credentials, ResumableClient
 from tui.terminal import CLEAR_SCREEN
