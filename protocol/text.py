@@ -64,9 +64,13 @@ def clean_block(text: str) -> str:
     return "\n".join(folded).strip("\n")
 
 
+_BLANK_LOOKING = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+"""Letters that draw nothing: a name of them would look empty or copy another's."""
+
+
 def checked_name(text: str) -> str:
     """Clean a display name, or refuse it with a sentence saying why."""
-    name = clean_line(text)
+    name = clean_line("".join(ch for ch in text if ch not in _BLANK_LOOKING))
     if not name:
         raise Refused("bad_name", "Please choose a name with at least one visible character.")
     if len(name) > MAX_NAME_CHARS:

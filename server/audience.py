@@ -20,14 +20,14 @@ class Scope(enum.Enum):
     """Everyone admitted to the circle (not the waiting room)."""
     FACILITATORS = 1
     ONE = 2
-    """Only ``Audience.subject``."""
+    """Only ``Audience.subjects``."""
 
 
 @dataclass(frozen=True)
 class Audience:
     scope: Scope
-    subject: int | None = None
-    """A member who receives the event whatever the scope (e.g. the sender)."""
+    subjects: frozenset[int] = frozenset()
+    """Members who receive the event whatever the scope (e.g. the sender)."""
 
 
 EVERYONE = Audience(Scope.ALL)
@@ -36,19 +36,16 @@ EVERYONE = Audience(Scope.ALL)
 def audience_of(event: Event, state: RoomState) -> Audience:
     """The audience of ``event``, given the state right after it was applied."""
     if isinstance(event, SignalSent):
-        return Audience(Scope.FACILITATORS, event.member_id)
+        return Audience(Scope.FACILITATORS, frozenset({event.member_id}))
     if isinstance(event, MeTooSet):
-        if state.settings.show_metoo_names:
-            return EVERYONE
-        return Audience(Scope.ONE, event.member_id)
+        if state.settings.show_metoo_names and state.turn is not None:
+            # Names go to the speaker (and the facilitators), never to the room.
+            return Audience(Scope.FACILITATORS, frozenset({event.member_id, state.turn.holder}))
+        return Audience(Scope.ONE, frozenset({event.member_id}))
     if isinstance(event, (MemberAdmitted, MemberLeft)):
         # The waiting member hears of their own admission, or refusal.
-        return Audience(Scope.ALL, event.member_id)
+        return Audience(Scope.ALL, frozenset({event.member_id}))
     return EVERYONE
-
-
-STRUCTURAL_EXCEPTIONS = (SignalSent, MeTooSet)
-"""Events that change nothing a restarted relay needs (with Shared and MeTooCount)."""
 
 
 def view_for(state: RoomState, viewer: int) -> RoomState:
@@ -56,7 +53,8 @@ def view_for(state: RoomState, viewer: int) -> RoomState:
 
     Matches what that member would reach by applying only the events sent to
     them: me-too names stay hidden unless the room shows them, and someone in
-    the waiting room sees only the room's settings and themself.
+    the waiting room sees only the room's settings and themself. With names
+    on, only the speaker and the facilitators see who said "me too".
     """
     me = state.members.get(viewer)
     if me is not None and me.presence is Presence.WAITING:
@@ -68,6 +66,9 @@ def view_for(state: RoomState, viewer: int) -> RoomState:
             next_turn_id=state.next_turn_id,
         )
     turn = state.turn
-    if turn is not None and not state.settings.show_metoo_names:
+    sees_names = state.settings.show_metoo_names and (
+        (turn is not None and turn.holder == viewer) or state.is_facilitator(viewer)
+    )
+    if turn is not None and not sees_names:
         turn = replace(turn, metoo=turn.metoo & {viewer})
     return replace(state, turn=turn)

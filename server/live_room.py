@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import logging
 import secrets
+import sqlite3
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,6 +82,9 @@ class LogEntry:
     audience: Audience
     data: bytes
     """The encoded event frame: the exact bytes every recipient got."""
+    readers: frozenset[int] | None = None
+    """For private events, exactly who could read it when it happened, so a
+    member promoted while away is not replayed signals from before."""
 
 
 @dataclass(eq=False)
@@ -170,12 +174,22 @@ class LiveRoom:
             self.seq += 1
             data = encode(EventFrame(self.seq, event))
             audience = audience_of(event, self.state)
-            self.log.append(LogEntry(self.seq, audience, data))
-            outbox.append((self._recipients(audience), data))
+            recipients = self._recipients(audience)
+            readers = None
+            if audience.scope is not Scope.ALL:
+                readers = frozenset(
+                    m.id for m in self.state.members.values() if self._may_read(m.id, audience)
+                )
+            self.log.append(LogEntry(self.seq, audience, data, readers))
+            outbox.append((recipients, data))
             self._after(event, before, outbox)
-            structural = structural or not isinstance(event, _NOT_STRUCTURAL)
+            structural = structural or self._restart_needs(event)
         if structural:
-            self._persist()
+            try:
+                self._persist()
+            except (sqlite3.Error, OSError) as exc:
+                # The meeting goes on; only a crash before the next save loses this.
+                log.error("room %s: could not save the circle: %s", self.name, exc)
         for connections, data in outbox:
             broadcast(connections, data)
 
@@ -212,15 +226,30 @@ class LiveRoom:
         elif isinstance(event, SettingsChanged):
             self._store.save_settings(self.name, event.settings)
 
+    def _restart_needs(self, event: Event) -> bool:
+        """Whether a relay restarted after ``event`` must know of it."""
+        if isinstance(event, Shared):
+            # Only the first share of a turn matters: after it, the holder may
+            # no longer pass.
+            return self.state.turn is not None and self.state.turn.shares == 1
+        return not isinstance(event, _NOT_STRUCTURAL)
+
     def _recipients(self, audience: Audience) -> list[Connection]:
         return [
-            s.ws for s in self.sessions.values() if s.ws is not None and self._sees(s, audience)
+            s.ws
+            for s in self.sessions.values()
+            if s.ws is not None and self._may_read(s.member_id, audience)
         ]
 
-    def _sees(self, session: Session, audience: Audience) -> bool:
-        if session.member_id == audience.subject:
+    def _sees(self, session: Session, entry: LogEntry) -> bool:
+        if entry.readers is not None:
+            return session.member_id in entry.readers
+        return self._may_read(session.member_id, entry.audience)
+
+    def _may_read(self, member_id: int, audience: Audience) -> bool:
+        if member_id in audience.subjects:
             return True
-        member = self.state.members.get(session.member_id)
+        member = self.state.members.get(member_id)
         if member is None:
             return False
         if audience.scope is Scope.ALL:
@@ -317,7 +346,7 @@ class LiveRoom:
         if can_replay:
             self.send(ws, self._welcome(session, resume.token, version, resumed=True, seq=after))
             for entry in itertools.islice(self.log, max(0, after + 1 - first), None):
-                if self._sees(session, entry.audience):
+                if self._sees(session, entry):
                     broadcast([ws], entry.data)
         else:
             self.send(ws, self._welcome(session, resume.token, version, resumed=False))

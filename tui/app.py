@@ -65,6 +65,22 @@ class CircleApp(App[None]):
         Binding("ctrl+q", "quiet_exit", show=False, priority=True),
     ]
 
+    def _fatal_error(self) -> None:
+        """Exit after an unhandled exception, printing the traceback without locals.
+
+        Textual's default shows local variables, which may hold share text:
+        over SSH that lands on someone's screen, and a logged terminal on disk.
+        """
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
     def __init__(
         self,
         details: Details,

@@ -171,11 +171,9 @@ async def _host(args: argparse.Namespace) -> int:
         print("\n".join(ssh_instructions(gateway, public_address(args.host), hosted.room)))
     if hosted.passcode:
         print(f"passcode: {hosted.passcode}")
-    print(
-        f"A co-facilitator joins with CIRCLE_KEY={hosted.key} in the environment "
-        "(keep it private).",
-        flush=True,
-    )
+    # The key makes its holder a host who cannot be removed: it is not for
+    # sharing. Co-facilitators join as members and are promoted in the app.
+    print("To add a co-facilitator, promote them from the member menu (enter).", flush=True)
     url = f"ws://{_loopback(args.host)}:{port}/{hosted.room}"
     hint = join + (f"  passcode: {hosted.passcode}" if hosted.passcode else "")
     if gateway is not None:

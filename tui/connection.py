@@ -101,6 +101,8 @@ class Resynced:
     state: RoomState
     gap: bool
     """True when this followed a reconnect that could not replay what was missed."""
+    member_id: int = 0
+    """Who we are now: a new id when the seat was gone and we joined afresh."""
 
 
 Update = Received | Error | StatusChanged | Resynced
@@ -278,7 +280,7 @@ class CircleClient:
             self.state = reply.state
             self.seq = reply.seq
             if resume is not None:
-                self._push(Resynced(reply.state, gap=True))
+                self._push(Resynced(reply.state, gap=True, member_id=reply.member_id))
         if self._on_welcome is not None:
             self._on_welcome(reply)
         return reply
@@ -341,7 +343,9 @@ class CircleClient:
                 reason = str(exc) or type(exc).__name__
                 continue
             self._set_status(Status.CONNECTED)
-            await self._flush_pending()
+            if not await self._flush_pending():
+                reason = "connection lost while catching up"
+                continue
             return True
         self._set_status(Status.CLOSED)
         return False
@@ -360,7 +364,7 @@ class CircleClient:
         elif isinstance(frame, Snapshot):
             self.seq = frame.seq
             self.state = frame.state
-            self._push(Resynced(frame.state, gap=False))
+            self._push(Resynced(frame.state, gap=False, member_id=self.member_id))
         elif isinstance(frame, Error):
             self._push(frame)
 
@@ -414,11 +418,18 @@ class CircleClient:
         del self._pending[:-MAX_PENDING]
         return self._ref
 
-    async def _flush_pending(self) -> None:
+    async def _flush_pending(self) -> bool:
+        """Send what waited during the reconnect; False if the link dropped again."""
         pending, self._pending = self._pending, []
-        for data in pending:
+        for index, data in enumerate(pending):
             assert self._ws is not None
-            await self._ws.send(data)
+            try:
+                await self._ws.send(data)
+            except ConnectionClosed:
+                # Keep what did not go out, in order, for the next attempt.
+                self._pending = pending[index:] + self._pending
+                return False
+        return True
 
     async def close(self) -> None:
         """Disconnect without leaving: the seat is kept for the grace period."""

@@ -264,6 +264,8 @@ class PlainSession:
             self.say(*text.describe(update.event, before, self.state, self.me))
         elif isinstance(update, Resynced):
             self.state = update.state
+            if update.member_id:
+                self.me = update.member_id
             if update.gap:
                 self.say("You were away long enough to miss part of the meeting.")
             self.say(*text.status_lines(self.state, self.me))

@@ -260,6 +260,8 @@ class Meeting:
         elif isinstance(update, Resynced):
             was_waiting = self._waiting()
             self.state = update.state
+            if update.member_id:
+                self.me = update.member_id
             if update.gap:
                 self._note("Reconnected. What was shared while you were away was not kept.")
             elif was_waiting and not self._waiting():

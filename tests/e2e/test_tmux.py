@@ -103,7 +103,7 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
     tmux.start(
         "host",
         circle(
-            "host", "--data-dir", str(tmp_path), "--port", "0", "--host", "127.0.0.1",
+            "host", "--data-dir", str(tmp_path), "--port", "0", "--host", "127.0.0.1", "--no-ssh",
             "--passcode", PASSCODE, "--name", "Fay",
         ),
         env,

@@ -303,3 +303,12 @@ def test_checked_texts_either_refuse_or_return_their_clean_form(text: str) -> No
             assert refusal.code in {"bad_name", "empty_share", "share_too_long", "message_too_long"}
         else:
             assert out == clean(text)
+
+
+@pytest.mark.parametrize("blank", ["\u3164", "\u115f", "\u1160", "\uffa0", "\u2800"])
+def test_names_of_letters_that_draw_nothing_are_refused(blank: str) -> None:
+    with pytest.raises(Refused) as refused:
+        checked_name(blank * 3)
+    assert refused.value.code == "bad_name"
+    # Nor can they make a copy of someone else's name.
+    assert checked_name(f"Ana{blank}") == "Ana"

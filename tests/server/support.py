@@ -154,8 +154,10 @@ async def all_see(peers: Iterable[Peer], predicate: Callable[[Peer], bool], what
 
 def addressed_to(entry: LogEntry, member: Member) -> bool:
     """Whether the relay's audience rules deliver ``entry`` to ``member``."""
+    if entry.readers is not None:
+        return member.id in entry.readers
     audience = entry.audience
-    if audience.subject == member.id:
+    if member.id in audience.subjects:
         return True
     if audience.scope is Scope.ALL:
         return member.presence is not Presence.WAITING

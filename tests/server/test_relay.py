@@ -397,6 +397,8 @@ async def test_grace_period_expiry_frees_the_seat(
     assert [u.gap for u in bob.updates if isinstance(u, Resynced)] == [True]
     assert bob.client.status is Status.CONNECTED
     assert bob.id != old_id
+    # The update says who we are now, so screens stop showing the old seat as "you".
+    assert [u.member_id for u in bob.updates if isinstance(u, Resynced)] == [bob.id]
     assert old_id not in bob.state.members and bob.state.queue == ()
     await all_see([fran, alice], lambda p: bob.id in p.state.members, "the new bob")
     assert fran.events(MemberJoined)[-1].member.name == "bob"

@@ -159,6 +159,7 @@ async def test_what_a_live_meeting_stores(relay: RunningRelay, join: JoinFn) -> 
     await alice.client.raise_hand()
     secret = "words that stay in the room 93e1"
     await alice.client.share(secret)
+    await fran.wait(lambda: secret in fran.shares(), "the share")
     await fran.client.pause()
     await all_see([fran, alice], lambda p: p.state.pause is not None, "the pause")
     await settle(relay.room, [fran, alice])

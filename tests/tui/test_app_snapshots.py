@@ -133,6 +133,8 @@ def settle(app: CircleApp) -> Callable[[Pilot[None]], object]:
             if client.delivered and app.meeting is not None:
                 break
             await pilot.pause(0.01)
+        else:
+            raise AssertionError("the scripted meeting never reached the app")
         await pilot.pause()
         for field in app.screen.query(Input):
             field.cursor_blink = False  # A blinking cursor would make the picture flicker.

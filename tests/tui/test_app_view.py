@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 
 from protocol.messages import (
@@ -100,6 +102,13 @@ def test_status_and_resync() -> None:
     fresh = state()
     m.receive(Resynced(fresh, gap=True), 0)
     assert "was not kept" in m.view(0).log[-1].text
+
+
+def test_a_fresh_seat_after_the_grace_period_becomes_you() -> None:
+    m = meeting(me=ANA)
+    rejoined = replace(state(), members={**state().members, 4: Member(4, "Ana2")}, next_member_id=5)
+    m.receive(Resynced(rejoined, gap=True, member_id=4), 0)
+    assert m.me == 4
 
 
 def test_member_entries_use_words_as_well_as_icons() -> None:

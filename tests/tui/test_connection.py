@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from protocol.messages import MemberLeft, Share
 from protocol.model import LeaveReason, Presence, Role
@@ -176,3 +177,26 @@ async def test_close_while_reconnecting_does_not_wait_out_the_backoff(
     await alice.wait(lambda: alice.client.status is Status.RECONNECTING, "reconnecting")
     await asyncio.wait_for(alice.client.close(), 2)
     assert alice.client.status is Status.CLOSED
+
+
+class _DropsOnSecondSend:
+    """A connection that goes down while the queued commands are going out."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def send(self, data: bytes) -> None:
+        if self.sent:
+            raise ConnectionClosed(None, None)
+        self.sent.append(data)
+
+
+async def test_a_drop_while_catching_up_keeps_the_unsent_commands() -> None:
+    client = CircleClient("localhost/tuesday")
+    fake = _DropsOnSecondSend()
+    client._ws = fake  # type: ignore[assignment]
+    client._pending = [b"first", b"second", b"third"]
+    assert await client._flush_pending() is False
+    assert fake.sent == [b"first"]
+    # Kept in order for the next attempt, instead of ending the reader for good.
+    assert client._pending == [b"second", b"third"]
