@@ -214,7 +214,15 @@ def _target(plan: _Plan, member_id: int) -> Member:
 def _join(plan: _Plan, command: Join) -> None:
     state = plan.state
     name = checked_name(command.name)
-    if state.find_name(name) is not None:
+    taken = state.find_name(name)
+    if taken is not None and taken.presence is Presence.AWAY:
+        raise Refused(
+            "name_taken",
+            f"{name}'s seat is being kept for a little while after a dropped connection. "
+            "If that is you, your own client takes it back by itself; from a new "
+            "terminal, join under another name for now.",
+        )
+    if taken is not None:
         raise Refused("name_taken", f"Someone here is already called {name}; pick another name.")
     if state.locked and command.role is Role.MEMBER:
         raise Refused("locked", "The room is locked; the facilitator is not admitting anyone.")

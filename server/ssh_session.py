@@ -46,6 +46,9 @@ TERMINAL_RESET = (
     b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l"  # mouse reporting off
     b"\x1b[?2004l\x1b[?1049l\x1b[?25h\x1b[0m\r\n"  # paste mode off, main screen, cursor on
 )
+MEETING_ENDED = b"\r\nThe meeting has ended. Thank you for being here.\r\n"
+CLOSE_DRAIN_TIMEOUT = 2.0
+"""Longest the host waits, when quitting, for a member's goodbye to be sent."""
 FULL_SCREEN_FULL = (
     "The full-screen view is full here ({limit} seats), so you are in plain text mode: "
     "one line per event, commands typed as lines."
@@ -84,6 +87,8 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._pty = False
         self._plain_asked = False
         self._closed = False
+        self._gone = asyncio.Event()
+        """Set once the channel is closed: what was written has been sent."""
         self._reading_paused = False
         self._stall: asyncio.TimerHandle | None = None
         self._notice = ""
@@ -173,6 +178,7 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        self._gone.set()
         self._gateway.session_ended(self)
         self._gateway.revoke_ticket(self._ticket)
         if self._stall is not None:
@@ -371,9 +377,13 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             await child.kill()
         if self.stats.mode is Mode.TUI:
             # The child had no chance to restore the member's terminal; do it for it.
-            self._send(TERMINAL_RESET)
+            self._send(TERMINAL_RESET + MEETING_ENDED)
         if self._chan is not None and not self._closed:
-            self._chan.close()
+            self._chan.exit(0)
+            # Let the reset and the goodbye reach the member before the
+            # connection itself is closed under them.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._gone.wait(), CLOSE_DRAIN_TIMEOUT)
 
 
 def os_read(fd: int, size: int = READ_SIZE) -> bytes:

@@ -119,7 +119,9 @@ class CircleApp(App[None]):
         self._begin()
 
     def _begin(self) -> None:
-        if self.details.key:
+        # A facilitator with a name goes straight in; without one, the join
+        # screen asks for it like anyone else's.
+        if self.details.key and self.details.name:
             self._connect(self.details)
         else:
             self._greet()

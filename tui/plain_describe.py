@@ -355,7 +355,8 @@ def _member_part(state: RoomState, member: Member, me: int) -> str:
 
 
 def agreement_lines(room: str, agreements: tuple[str, ...]) -> list[str]:
-    lines = [f"Welcome to the circle {clean_line(room)}."]
+    name = clean_line(room)
+    lines = ["Welcome to the circle." if name == "circle" else f"Welcome to the {name} circle."]
     if agreements:
         lines.append("Our group agreements:")
         lines.extend(f"{i}. {clean_line(a)}" for i, a in enumerate(agreements, 1))

@@ -780,3 +780,15 @@ def test_settings_are_checked_and_cleaned(room: RoomState) -> None:
             Settings(share_limit=MAX_SHARE_LIMIT, agreements=("Be kind.", "Listen.")), FRAN
         )
     ]
+
+
+def test_the_name_of_an_away_member_is_kept_for_them_and_the_refusal_says_so() -> None:
+    state = RoomState()
+    state = apply_all(state, decide(state, None, Join("Dana"), 0.0))
+    dana = state.find_name("Dana")
+    assert dana is not None
+    state = apply_all(state, decide(state, dana.id, Disconnect(), 1.0))
+    with pytest.raises(Refused) as refused:
+        decide(state, None, Join("dana"), 2.0)
+    assert refused.value.code == "name_taken"
+    assert "being kept" in refused.value.message

@@ -345,9 +345,14 @@ async def test_the_child_exit_status_ends_the_session(gateway: SSHGateway) -> No
 async def test_closing_the_gateway_ends_every_session(gateway: SSHGateway) -> None:
     conn = await ssh(gateway, PASSCODE, "Robin")
     process = await conn.create_process(term_type="xterm", term_size=(80, 24))
-    line = await Screen(process).expect("leader")
+    screen = Screen(process)
+    line = await screen.expect("leader")
     await gateway.close()
     await _gone(int(line.split()[1]))
+    # The member's terminal is put back (cursor on, main screen) and told why,
+    # before the connection goes.
+    ended = await screen.expect("The meeting has ended.")
+    assert "\x1b[?25h" in "".join(screen.lines) + ended
     await asyncio.wait_for(process.wait_closed(), TIMEOUT)
 
 

@@ -181,9 +181,23 @@ async def test_wrong_passcode_keeps_the_join_screen_with_the_reason(tmp_path: Pa
             await until(
                 pilot, lambda: "not right" in str(app.screen.query_one("#error", Static).content)
             )
+            # The same wrong passcode again: the reason comes back, not "Joining…" forever.
+            await pilot.press("enter")
+            await until(pilot, lambda: app.screen.query_one("#join").disabled is False)
+            assert "not right" in str(app.screen.query_one("#error", Static).content)
             field = app.screen.query_one("#passcode", Input)
             field.value = "blue kettle"
             field.focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, CircleScreen))
+
+
+async def test_a_facilitator_key_without_a_name_asks_for_the_name(tmp_path: Path) -> None:
+    async with open_room(tmp_path) as room:
+        app = CircleApp(Details(room.url, "", "", room.key))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, JoinScreen))
+            app.screen.query_one("#name", Input).value = "Fay"
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, CircleScreen))
 

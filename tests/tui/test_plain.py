@@ -23,7 +23,7 @@ from tui.plain import PlainSession
 from tui.plain_text import MEMBER_HELP
 
 AGREEMENTS = [
-    "Welcome to the circle tuesday.",
+    "Welcome to the tuesday circle.",
     "Our group agreements:",
     "1. What is shared here stays here.",
     "2. One person shares at a time; we listen without cross-talk.",
@@ -205,7 +205,7 @@ async def test_a_facilitator_runs_the_circle_from_plain_mode(
     script = Script()
     task = await start_plain(url, script, name="Sam", key=running.key)
     await script.expect("No hands are raised.")
-    assert script.lines[:2] == ["Welcome to the circle tuesday.", "Our group agreements:"]
+    assert script.lines[:2] == ["Welcome to the tuesday circle.", "Our group agreements:"]
 
     script.type("/help")
     await script.expect(MEMBER_HELP[-1], "/limit MINUTES (0 for no suggested time per share).")

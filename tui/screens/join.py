@@ -60,7 +60,9 @@ class JoinScreen(Screen[None]):
             self.name = name
             self.passcode = passcode
 
-    error: reactive[str] = reactive("")
+    error: reactive[str] = reactive("", always_update=True)
+    """Shown under the fields; set again even when unchanged, since "Joining…"
+    may have replaced it in between (the same wrong passcode twice)."""
     busy: reactive[bool] = reactive(False)
 
     def __init__(self, greeting: Greeting, name: str = "", passcode: str = "") -> None:
@@ -105,6 +107,8 @@ class JoinScreen(Screen[None]):
             self.query_one("#join", Button).disabled = busy
             if busy:
                 self.query_one("#error", Static).update(Text("Joining…"))
+            else:
+                self.query_one("#error", Static).update(line(self.error))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
