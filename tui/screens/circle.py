@@ -13,8 +13,6 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.reactive import var
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList
 
 from protocol.messages import (
@@ -34,18 +32,17 @@ from protocol.messages import (
     RaiseHand,
     Remove,
     ResumeCircle,
-    SendSignal,
     Share,
     StartRound,
     StopRound,
     TakeStick,
     Yield,
 )
-from protocol.model import Member, Presence, Role, Settings, SignalKind
-from tui.requests import Goodbye, MarkRead, Send
-from tui.screens.dialogs import ConfirmScreen, PauseMessageScreen, SignalScreen
+from protocol.model import Member, Presence, Role, Settings
+from tui.requests import MarkRead, Send
+from tui.screens.dialogs import ConfirmScreen, PauseMessageScreen
 from tui.screens.facilitator import MemberActionsScreen, SettingsScreen
-from tui.screens.help import HelpScreen
+from tui.screens.meeting import MeetingScreen
 from tui.view import View
 from tui.widgets.inbox import Inbox
 from tui.widgets.members import MemberList
@@ -77,16 +74,7 @@ FACILITATOR_ACTIONS = frozenset(
 ALWAYS = frozenset({"help", "leave"})
 
 
-def leave_question(view: View | None) -> tuple[str, str]:
-    if view is not None and view.hosting:
-        return (
-            "End the meeting for everyone?",
-            "You are hosting: when you leave, the circle closes for all members.",
-        )
-    return ("Leave the circle?", "You can come back with the same command if you want.")
-
-
-class CircleScreen(Screen[None]):
+class CircleScreen(MeetingScreen):
     DEFAULT_CSS = """
     CircleScreen { layout: vertical; }
     CircleScreen #body { height: 1fr; }
@@ -123,8 +111,6 @@ class CircleScreen(Screen[None]):
         Binding("question_mark", "help", "Help"),
         Binding("q", "leave", "Leave"),
     ]
-
-    view: var[View | None] = var(None, always_update=True, init=False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -321,27 +307,6 @@ class CircleScreen(Screen[None]):
 
     def action_yield_stick(self) -> None:
         self._send(Yield())
-
-    def action_signal(self) -> None:
-        def chosen(kind: SignalKind | None) -> None:
-            if kind is not None:
-                self._send(SendSignal(kind))
-
-        self.app.push_screen(SignalScreen(), chosen)
-
-    def action_help(self) -> None:
-        view = self.view
-        agreements = view.state.settings.agreements if view else ()
-        self.app.push_screen(HelpScreen(agreements, bool(view and view.is_facilitator)))
-
-    def action_leave(self) -> None:
-        question, detail = leave_question(self.view)
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.post_message(Goodbye(quiet=False))
-
-        self.app.push_screen(ConfirmScreen(question, detail), answered)
 
     def action_leave_box(self) -> None:
         self.members.focus()

@@ -9,16 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Middle
 from textual.message import Message
-from textual.reactive import var
-from textual.screen import Screen
 from textual.widgets import Footer
 
-from protocol.messages import ResumeCircle, SendSignal
-from protocol.model import SignalKind
-from tui.requests import Goodbye, Send
-from tui.screens.circle import leave_question
-from tui.screens.dialogs import ConfirmScreen, SignalScreen
-from tui.screens.help import HelpScreen
+from protocol.messages import ResumeCircle
+from tui.requests import Send
+from tui.screens.meeting import MeetingScreen
 from tui.view import View, calm_duration
 from tui.widgets.safe import TextPanel, fit, line
 from tui.widgets.status_line import StatusLine
@@ -45,7 +40,7 @@ def describe(view: View) -> Text:
     return text
 
 
-class PauseScreen(Screen[None]):
+class PauseScreen(MeetingScreen):
     DEFAULT_CSS = """
     PauseScreen { layout: vertical; }
     PauseScreen Middle { height: 1fr; }
@@ -65,8 +60,6 @@ class PauseScreen(Screen[None]):
         Binding("question_mark", "help", "Help"),
         Binding("q", "leave", "Leave"),
     ]
-
-    view: var[View | None] = var(None, always_update=True, init=False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,24 +109,3 @@ class PauseScreen(Screen[None]):
 
     def action_resume(self) -> None:
         self.post_message(Send(ResumeCircle()))
-
-    def action_signal(self) -> None:
-        def chosen(kind: SignalKind | None) -> None:
-            if kind is not None:
-                self.post_message(Send(SendSignal(kind)))
-
-        self.app.push_screen(SignalScreen(), chosen)
-
-    def action_help(self) -> None:
-        view = self.view
-        agreements = view.state.settings.agreements if view else ()
-        self.app.push_screen(HelpScreen(agreements, bool(view and view.is_facilitator)))
-
-    def action_leave(self) -> None:
-        question, detail = leave_question(self.view)
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.post_message(Goodbye(quiet=False))
-
-        self.app.push_screen(ConfirmScreen(question, detail), answered)
