@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -84,6 +85,23 @@ class StdinLines:
     async def readline(self) -> str | None:
         return await self._lines.get()
 
+    async def read_secret(self) -> str | None:
+        """The next line, not echoed when standard input is a terminal."""
+        if not sys.stdin.isatty():
+            return await self.readline()
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+        quiet = list(before)
+        quiet[3] &= ~termios.ECHO
+        # The reading thread is already waiting on the terminal: turning echo
+        # off now hides what is typed next, without touching the thread.
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)
+        try:
+            return await self.readline()
+        finally:
+            termios.tcsetattr(fd, termios.TCSANOW, before)
+            write_stdout("")  # The Enter was not echoed either.
+
 
 def write_stdout(line: str) -> None:
     sys.stdout.write(line + "\n")
@@ -139,9 +157,11 @@ class PlainSession:
         for line in lines:
             self.write(line)
 
-    async def ask(self, question: str) -> str | None:
+    async def ask(self, question: str, *, secret: bool = False) -> str | None:
         self.say(question)
-        line = await self.source.readline()
+        # Only a local terminal can hide what is typed; other sources just read.
+        read_secret = getattr(self.source, "read_secret", None) if secret else None
+        line = await (read_secret() if read_secret else self.source.readline())
         if line is None or line.strip().lower() in ("/quit", "/exit"):
             return None
         return line.strip()
@@ -182,7 +202,7 @@ class PlainSession:
                     self.say(refused.message)
                     continue
             if greeting.needs_passcode and not self.passcode and not self.key:
-                passcode = await self.ask("What is the room's passcode?")
+                passcode = await self.ask("What is the room's passcode?", secret=True)
                 if passcode is None:
                     return None
                 self.passcode = passcode

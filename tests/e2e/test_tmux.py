@@ -179,3 +179,27 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
     assert "The meeting has ended. Thank you for hosting." in screen
     tmux.keys("Ben", "q")
     tmux.wait_for("Ben", r"EXITED 0")
+
+
+def test_plain_mode_does_not_show_the_passcode_as_it_is_typed(tmux: Tmux, tmp_path: Path) -> None:
+    env = {"TERM": "dumb"}
+    env.update({k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ})
+    subprocess.run(
+        circle("room", "add", "tuesday", "--passcode", PASSCODE, "--data-dir", str(tmp_path)),
+        check=True,
+        capture_output=True,
+    )
+    tmux.start("relay", circle("serve", "--port", "0", "--data-dir", str(tmp_path)), env)
+    port = tmux.wait_for("relay", r"listening on ws://127\.0\.0\.1:(\d+)/ROOM").group(1)
+    tmux.start("ana", circle("join", "--plain", f"127.0.0.1:{port}/tuesday", "--name", "Ana"), env)
+    tmux.wait_for("ana", r"Type yes to accept them")
+    tmux.type("ana", "yes")
+    tmux.keys("ana", "Enter")
+    tmux.wait_for("ana", r"What is the room's passcode\?")
+    tmux.type("ana", PASSCODE)
+    tmux.keys("ana", "Enter")
+    tmux.wait_for("ana", r"You are in the circle tuesday as Ana")
+    assert PASSCODE not in tmux.screen("ana")
+    # Echo is back for everything after the passcode.
+    tmux.type("ana", "/who")
+    tmux.wait_for("ana", r"/who")
