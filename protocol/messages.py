@@ -44,6 +44,8 @@ class Greeting:
     """Group agreements to show and have accepted before sending ``Hello``."""
     needs_passcode: bool
     waiting_room: bool = False
+    locked: bool = False
+    """No new members are being let in right now (facilitators still may join)."""
 
 
 @dataclass(frozen=True)

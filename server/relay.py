@@ -166,6 +166,7 @@ class Relay:
                 agreements=settings.agreements,
                 needs_passcode=room.record.needs_passcode,
                 waiting_room=settings.waiting_room,
+                locked=room.state.locked,
             ),
         )
         try:

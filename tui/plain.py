@@ -175,6 +175,10 @@ class PlainSession:
         except OSError as exc:
             self.say(f"Could not reach {self.url}: {clean_line(str(exc))}")
             return 1
+        if greeting.locked and not self.key:
+            # Say so before asking anyone to read agreements or type a passcode.
+            self.say("The room is locked right now; ask the facilitator to open it.")
+            return 1
         welcome = await self._join(greeting)
         if welcome is None:
             return 1

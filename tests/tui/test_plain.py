@@ -288,6 +288,20 @@ async def test_refusals_are_explained_and_asked_again(make_relay: MakeRelay, joi
     assert await asyncio.wait_for(task, TIMEOUT) == 1
 
 
+async def test_a_locked_room_says_so_before_asking_anything(
+    make_relay: MakeRelay, join: JoinFn
+) -> None:
+    running = await make_relay(passcode="kettle")
+    fran = await join(running.url, "Fran", key=running.key)
+    await fran.client.lock()
+    await fran.wait(lambda: fran.state.locked, "the lock")
+    script = Script()
+    task = await start_plain(running.url, script, name="Dana")
+    assert await asyncio.wait_for(task, TIMEOUT) == 1
+    await script.expect("The room is locked right now; ask the facilitator to open it.")
+    assert not any("agreements" in line or "passcode" in line for line in script.lines)
+
+
 async def test_the_end_of_the_meeting_is_told(make_relay: MakeRelay) -> None:
     running = await make_relay(RelayConfig())
     script = Script()
