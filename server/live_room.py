@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import broadcast
 
+from protocol.close_codes import CloseCode
 from protocol.codec import decode, encode
 from protocol.errors import DecodeError, Refused
 from protocol.messages import (
@@ -57,9 +58,6 @@ from server.store import CircleSnapshot, RoomRecord, Store, hash_secret, new_sec
 
 log = logging.getLogger(__name__)
 
-CLOSE_REPLACED = 4010
-CLOSE_REMOVED = 4011
-CLOSE_POLICY = 1008
 
 _NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount, SignalSent)
 
@@ -212,9 +210,9 @@ class LiveRoom:
                 if member is not None:
                     self.removed.add(member.name.casefold())
                 if session.ws is not None:
-                    self._close(session.ws, CLOSE_REMOVED, "removed from this meeting")
+                    self._close(session.ws, CloseCode.REMOVED, "removed from this meeting")
             elif session.ws is not None:
-                self._close(session.ws, 1000, "left")
+                self._close(session.ws, CloseCode.LEFT, "left")
         elif isinstance(event, MemberAdmitted):
             # The waiting member heard nothing of the circle: give them all of it.
             session = self.sessions.get(event.member_id)
@@ -333,7 +331,7 @@ class LiveRoom:
             return None
         if session.ws is not None:
             # The old connection has not noticed it is dead yet; this one wins.
-            self._close(session.ws, CLOSE_REPLACED, "replaced by a newer connection")
+            self._close(session.ws, CloseCode.REPLACED, "replaced by a newer connection")
         if session.expiry is not None:
             session.expiry.cancel()
             session.expiry = None
@@ -390,7 +388,7 @@ class LiveRoom:
         if strike:
             session.strikes += 1
             if session.strikes > self._config.max_strikes:
-                self._close(ws, CLOSE_POLICY, "too many bad or excess frames")
+                self._close(ws, CloseCode.POLICY, "too many bad or excess frames")
 
     def handle(self, session: Session, ws: Connection, data: bytes | str) -> None:
         """One frame from a member: a command, or something that earns an error."""

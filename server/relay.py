@@ -3,11 +3,8 @@
 Rooms are addressed by URL path (``ws://host:8765/tuesday``). The relay owns the
 sockets; everything about the meeting itself happens in ``LiveRoom``.
 
-Close codes (docs/protocol.md has the full table): 1000 left, 1001 relay
-shutting down, 1008 flood or garbage, 1009 frame too big, 4000 bad hello,
-4001 unsupported version, 4003 join refused (an ``Error`` frame says why),
-4004 no such room, 4008 handshake timeout, 4010 replaced by a newer
-connection, 4011 removed from the meeting.
+Close codes are ``protocol.close_codes.CloseCode`` (docs/protocol.md has the
+table).
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ from websockets.extensions import ServerExtensionFactory
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from protocol import PROTOCOL_VERSIONS
+from protocol.close_codes import CloseCode
 from protocol.codec import decode
 from protocol.errors import DecodeError, Refused
 from protocol.messages import Error, Greeting, Hello
@@ -35,12 +33,6 @@ from server.store import Store, check_passcode, check_secret, hash_secret
 from server.tickets import Tickets
 
 log = logging.getLogger(__name__)
-
-CLOSE_BAD_HELLO = 4000
-CLOSE_VERSION = 4001
-CLOSE_REFUSED = 4003
-CLOSE_NO_ROOM = 4004
-CLOSE_TIMEOUT = 4008
 
 
 def _deflate() -> list[ServerExtensionFactory]:
@@ -133,7 +125,7 @@ class Relay:
             closing.extend(room.connections())
         if closing:
             await asyncio.wait(
-                [asyncio.ensure_future(ws.close(1000, reason)) for ws in closing],
+                [asyncio.ensure_future(ws.close(CloseCode.LEFT, reason)) for ws in closing],
                 timeout=self.config.handshake_timeout,
             )
         await self.close()
@@ -155,7 +147,7 @@ class Relay:
         name = unquote(urlsplit(ws.request.path if ws.request else "/").path.strip("/"))
         room = self.room(name)
         if room is None:
-            await ws.close(CLOSE_NO_ROOM, "no such room")
+            await ws.close(CloseCode.NO_ROOM, "no such room")
             return
         settings = room.state.settings
         LiveRoom.send(
@@ -185,19 +177,19 @@ class Relay:
         try:
             data = await asyncio.wait_for(ws.recv(), self.config.handshake_timeout)
         except asyncio.TimeoutError:
-            await ws.close(CLOSE_TIMEOUT, "no hello in time")
+            await ws.close(CloseCode.TIMEOUT, "no hello in time")
             return None
         try:
             hello = decode(data) if isinstance(data, bytes) else None
         except DecodeError:
             hello = None
         if not isinstance(hello, Hello):
-            await self._refuse(ws, CLOSE_BAD_HELLO, Refused("bad_hello", "Expected a Hello."))
+            await self._refuse(ws, CloseCode.BAD_HELLO, Refused("bad_hello", "Expected a Hello."))
             return None
         if hello.version not in PROTOCOL_VERSIONS:
             versions = ", ".join(map(str, PROTOCOL_VERSIONS))
             refused = Refused("version", f"This relay speaks protocol versions {versions}.")
-            await self._refuse(ws, CLOSE_VERSION, refused)
+            await self._refuse(ws, CloseCode.VERSION, refused)
             return None
         try:
             if hello.resume is not None:
@@ -214,7 +206,7 @@ class Relay:
             self.tickets.spend(hello.passcode)  # A ticket seats one member, once.
             return session
         except Refused as refused:
-            await self._refuse(ws, CLOSE_REFUSED, refused)
+            await self._refuse(ws, CloseCode.REFUSED, refused)
             return None
 
     async def _authenticate(self, ws: ServerConnection, room: LiveRoom, hello: Hello) -> Role:

@@ -22,6 +22,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from protocol import PROTOCOL_VERSIONS
+from protocol.close_codes import FINAL, CloseCode
 from protocol.codec import decode, encode
 from protocol.errors import DecodeError
 from protocol.messages import (
@@ -65,9 +66,6 @@ DEFAULT_PORT = 8765
 HANDSHAKE_TIMEOUT = 10.0
 MAX_PENDING = 200
 """Commands kept while reconnecting; beyond this the oldest are dropped."""
-
-# Close codes after which trying again cannot help (see docs/protocol.md).
-_FINAL_CLOSE_CODES = {1000, 1008, 4000, 4001, 4003, 4004, 4010, 4011}
 
 
 class Status(enum.Enum):
@@ -136,6 +134,23 @@ def normalise_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}/{room}"
 
 
+async def _receive(ws: ClientConnection) -> object:
+    """The next frame from the relay; a refusal or nonsense raises ``JoinRefused``."""
+    try:
+        data = await ws.recv()
+    except ConnectionClosed as closed:
+        code = closed.rcvd.code if closed.rcvd else 1006
+        if code == CloseCode.NO_ROOM:
+            raise JoinRefused("no_room", "There is no room by that name here.") from None
+        raise
+    if isinstance(data, str):
+        raise JoinRefused("protocol", "The relay sent text; is this a Circle relay?")
+    try:
+        return decode(data)
+    except DecodeError as exc:
+        raise JoinRefused("protocol", f"Could not read the relay: {exc}") from None
+
+
 async def fetch_greeting(url: str) -> Greeting:
     """Read the room's greeting (agreements, whether a passcode is needed) and hang up
     before saying hello, so a join screen can show it first.
@@ -144,17 +159,11 @@ async def fetch_greeting(url: str) -> Greeting:
     """
     try:
         async with websockets.connect(url, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20) as ws:
-            data = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT)
+            greeting = await asyncio.wait_for(_receive(ws), HANDSHAKE_TIMEOUT)
     except ConnectionClosed as closed:
-        if closed.rcvd is not None and closed.rcvd.code == 4004:
-            raise JoinRefused("no_room", "There is no room by that name here.") from None
         raise OSError(f"The relay closed the connection ({closed}).") from None
     except (InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
         raise OSError(str(exc) or type(exc).__name__) from None
-    try:
-        greeting = decode(data) if isinstance(data, bytes) else None
-    except DecodeError:
-        greeting = None
     if not isinstance(greeting, Greeting):
         raise JoinRefused("protocol", "That address did not answer as a Circle relay.")
     return greeting
@@ -256,7 +265,7 @@ class CircleClient:
         return welcome
 
     async def _handshake(self, ws: ClientConnection, resume: Resume | None) -> Welcome:
-        greeting = await self._receive(ws)
+        greeting = await _receive(ws)
         if not isinstance(greeting, Greeting):
             raise JoinRefused("protocol", "The server did not greet us as a Circle relay.")
         self.greeting = greeting
@@ -265,7 +274,7 @@ class CircleClient:
             raise JoinRefused("version", "This client and the relay share no protocol version.")
         hello = Hello(max(common), self.name, self.passcode, self.key, self.agreed, resume)
         await ws.send(encode(hello))
-        reply = await self._receive(ws)
+        reply = await _receive(ws)
         if isinstance(reply, Error):
             raise JoinRefused(reply.code, reply.message, greeting)
         if not isinstance(reply, Welcome):
@@ -285,22 +294,6 @@ class CircleClient:
             self._on_welcome(reply)
         return reply
 
-    @staticmethod
-    async def _receive(ws: ClientConnection) -> object:
-        try:
-            data = await ws.recv()
-        except ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else 1006
-            if code == 4004:
-                raise JoinRefused("no_room", "There is no room by that name here.") from None
-            raise
-        if isinstance(data, str):
-            raise JoinRefused("protocol", "The relay sent text; is this a Circle relay?")
-        try:
-            return decode(data)
-        except DecodeError as exc:
-            raise JoinRefused("protocol", f"Could not read the relay: {exc}") from None
-
     # --- reading and reconnecting ---------------------------------------------------
 
     async def _read_forever(self) -> None:
@@ -316,7 +309,7 @@ class CircleClient:
                 pass
             if ws.close_code is not None:
                 code, reason = ws.close_code, ws.close_reason or reason
-            if self._closing or code in _FINAL_CLOSE_CODES:
+            if self._closing or code in FINAL:
                 self._set_status(Status.CLOSED, detail=reason if not self._closing else "")
                 self._updates.put_nowait(None)
                 return

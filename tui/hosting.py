@@ -16,7 +16,7 @@ from server.relay import Relay
 from server.store import Store
 
 DEFAULT_ROOM = "circle"
-END_CODE = 1000
+
 END_REASON = "The meeting has ended."
 
 WORDS = (
