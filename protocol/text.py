@@ -48,9 +48,14 @@ def _clean(text: str, *, keep_newlines: bool) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
+_BLANK_LOOKING = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+"""Letters that draw nothing: a name of them would look empty or copy another's."""
+
+
 def clean_line(text: str) -> str:
     """Return ``text`` as one safe line: no controls, runs of spaces folded."""
-    return " ".join(_clean(text, keep_newlines=False).split())
+    visible = "".join(ch for ch in _clean(text, keep_newlines=False) if ch not in _BLANK_LOOKING)
+    return " ".join(visible.split())
 
 
 def clean_block(text: str) -> str:
@@ -64,13 +69,9 @@ def clean_block(text: str) -> str:
     return "\n".join(folded).strip("\n")
 
 
-_BLANK_LOOKING = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
-"""Letters that draw nothing: a name of them would look empty or copy another's."""
-
-
 def checked_name(text: str) -> str:
     """Clean a display name, or refuse it with a sentence saying why."""
-    name = clean_line("".join(ch for ch in text if ch not in _BLANK_LOOKING))
+    name = clean_line(text)
     if not name:
         raise Refused("bad_name", "Please choose a name with at least one visible character.")
     if len(name) > MAX_NAME_CHARS:
