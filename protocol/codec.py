@@ -13,7 +13,7 @@ import enum
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 import msgpack
 
@@ -248,18 +248,30 @@ def decode(data: bytes) -> Frame:
     return EventFrame(number, body)
 
 
-_pack_state, _unpack_state = _dataclass_converters(RoomState)
+_T = TypeVar("_T")
 
 
-def encode_state(state: RoomState) -> bytes:
-    """A room state alone, as stored in a structural snapshot."""
-    return msgpack.packb(_pack_state(state), use_bin_type=True)
+def encode_value(value: Any) -> bytes:
+    """One value type alone (a state, settings), as stored rather than sent."""
+    pack, _ = _dataclass_converters(type(value))
+    return msgpack.packb(pack(value), use_bin_type=True)
 
 
-def decode_state(data: bytes) -> RoomState:
+def decode_value(cls: type[_T], data: bytes) -> _T:
+    """The inverse of ``encode_value``; raise ``DecodeError`` if it is not a ``cls``."""
     try:
         value = msgpack.unpackb(data, raw=False, strict_map_key=True)
     except Exception as exc:
         raise DecodeError(f"not a msgpack message: {type(exc).__name__}") from None
-    state: RoomState = _unpack_state(value)
-    return state
+    _, unpack = _dataclass_converters(cls)
+    result: _T = unpack(value)
+    return result
+
+
+def encode_state(state: RoomState) -> bytes:
+    """A room state alone, as stored in a structural snapshot."""
+    return encode_value(state)
+
+
+def decode_state(data: bytes) -> RoomState:
+    return decode_value(RoomState, data)

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import msgpack
 
-from protocol.codec import decode_state, encode_state
-from protocol.messages import ChangeSettings, CommandFrame
+from protocol.codec import decode_state, decode_value, encode_state, encode_value
 from protocol.model import RoomState, Settings
 
 ROOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -101,21 +100,6 @@ class RoomRecord:
         return bool(self.passcode_hash)
 
 
-def _pack_settings(settings: Settings) -> bytes:
-    # Settings travel inside a ChangeSettings command on the wire; reuse that form.
-    from protocol.codec import encode
-
-    return encode(CommandFrame(0, ChangeSettings(settings)))
-
-
-def _unpack_settings(data: bytes) -> Settings:
-    from protocol.codec import decode
-
-    frame = decode(data)
-    assert isinstance(frame, CommandFrame) and isinstance(frame.command, ChangeSettings)
-    return frame.command.settings
-
-
 class Store:
     """One SQLite file in the data directory. Use from one thread."""
 
@@ -148,7 +132,7 @@ class Store:
                     name,
                     hash_passcode(passcode),
                     hash_secret(key),
-                    _pack_settings(settings or Settings()),
+                    encode_value(settings or Settings()),
                     time.time(),
                 ),
             )
@@ -173,7 +157,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        return RoomRecord(row[0], row[1], row[2], _unpack_settings(row[3]))
+        return RoomRecord(row[0], row[1], row[2], decode_value(Settings, row[3]))
 
     def rooms(self) -> list[RoomRecord]:
         names = [r[0] for r in self._db.execute("SELECT name FROM rooms ORDER BY name")]
@@ -181,7 +165,7 @@ class Store:
 
     def save_settings(self, name: str, settings: Settings) -> None:
         self._db.execute(
-            "UPDATE rooms SET settings = ? WHERE name = ?", (_pack_settings(settings), name)
+            "UPDATE rooms SET settings = ? WHERE name = ?", (encode_value(settings), name)
         )
 
     def save_circle(self, room: str, snapshot: CircleSnapshot) -> None:
