@@ -220,7 +220,8 @@ class CircleClient:
         self._ws: ClientConnection | None = None
         self._pending: list[bytes] = []
         self._updates: asyncio.Queue[Update | None] = asyncio.Queue()
-        self._changed = asyncio.Condition()
+        self._waiters: list[tuple[Callable[[CircleClient], bool], asyncio.Future[None]]] = []
+        """``wait_until`` callers, checked after every update."""
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self._closed = asyncio.Event()
@@ -363,11 +364,10 @@ class CircleClient:
 
     def _push(self, update: Update) -> None:
         self._updates.put_nowait(update)
-        asyncio.get_running_loop().create_task(self._notify())
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        # Checked here, synchronously: no task per update on the receive path.
+        for predicate, waiter in self._waiters:
+            if not waiter.done() and predicate(self):
+                waiter.set_result(None)
 
     def _set_status(self, status: Status, attempt: int = 0, detail: str = "") -> None:
         self.status = status
@@ -383,12 +383,14 @@ class CircleClient:
 
     async def wait_until(self, predicate: Callable[[CircleClient], bool], timeout: float) -> None:
         """Wait until ``predicate(self)`` holds (checked after every update)."""
-
-        async def wait() -> None:
-            async with self._changed:
-                await self._changed.wait_for(lambda: predicate(self))
-
-        await asyncio.wait_for(wait(), timeout)
+        if predicate(self):
+            return
+        entry = (predicate, asyncio.get_running_loop().create_future())
+        self._waiters.append(entry)
+        try:
+            await asyncio.wait_for(entry[1], timeout)
+        finally:
+            self._waiters.remove(entry)
 
     # --- sending ----------------------------------------------------------------------
 
