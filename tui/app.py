@@ -26,7 +26,7 @@ from textual.theme import Theme
 from protocol.messages import Error
 from protocol.text import clean_line
 from tui import link
-from tui.connection import CircleClient
+from tui.connection import LEAVE_TIMEOUT, CircleClient
 from tui.link import Details, Dialer, Outgoing
 from tui.requests import Goodbye, MarkRead, Send
 from tui.screens.circle import CircleScreen
@@ -274,7 +274,7 @@ class CircleApp(App[None]):
             return
         self._leaving = True
         self._outbox.put_nowait(link.Depart(quiet))
-        self.set_timer(link.LEAVE_TIMEOUT + 0.5, self.exit)
+        self.set_timer(LEAVE_TIMEOUT + 0.5, self.exit)
 
     def on_departed(self, message: link.Departed) -> None:
         self.exit()

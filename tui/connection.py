@@ -64,6 +64,8 @@ from protocol.room import apply
 
 DEFAULT_PORT = 8765
 HANDSHAKE_TIMEOUT = 10.0
+LEAVE_TIMEOUT = 2.0
+"""Longest a departure waits for the relay before giving up on it."""
 MAX_PENDING = 200
 """Commands kept while reconnecting; beyond this the oldest are dropped."""
 
@@ -436,10 +438,18 @@ class CircleClient:
             await self._reader
 
     async def leave(self, quiet: bool = False) -> None:
-        """Leave the meeting and close."""
-        if self.status is Status.CONNECTED:
-            await self.send(Leave(quiet))
-        await self.close()
+        """Leave the meeting and close, within ``LEAVE_TIMEOUT`` whatever the relay does.
+
+        Someone leaving must never be kept waiting by a slow or silent link.
+        """
+
+        async def depart() -> None:
+            if self.status is Status.CONNECTED:
+                await self.send(Leave(quiet))
+            await self.close()
+
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(depart(), LEAVE_TIMEOUT)
 
     def abort(self) -> None:
         """Drop the TCP connection abruptly, as a dead network would (for tests)."""

@@ -30,9 +30,6 @@ from tui.connection import (
     normalise_url,
 )
 
-LEAVE_TIMEOUT = 2.0
-"""Longest a departure waits for the relay before the app closes anyway."""
-
 
 @dataclass(frozen=True)
 class Details:
@@ -194,8 +191,7 @@ async def _send(app: App[Any], client: CircleClient, outbox: asyncio.Queue[Outgo
     while True:
         item = await outbox.get()
         if isinstance(item, Depart):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.leave(quiet=item.quiet), LEAVE_TIMEOUT)
+            await client.leave(quiet=item.quiet)
             app.post_message(Departed(item.quiet))
             return
         with contextlib.suppress(ConnectionError):  # Closed for good: the app says why.

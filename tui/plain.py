@@ -33,6 +33,7 @@ from protocol.seat import PlainChannel, seat_code_line
 from protocol.text import checked_name, clean_line
 from tui import plain_text as text
 from tui.connection import (
+    LEAVE_TIMEOUT,
     CircleClient,
     JoinRefused,
     Received,
@@ -44,7 +45,6 @@ from tui.connection import (
 )
 from tui.seat import ResumableClient
 
-LEAVE_TIMEOUT = 2.0
 TICK = 1.0
 """Seconds between checks of the share timer (for the gentle nudge)."""
 
@@ -341,8 +341,7 @@ class PlainSession:
 
     async def _leave(self, client: CircleClient, quiet: bool) -> None:
         self._leaving = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.leave(quiet=quiet), LEAVE_TIMEOUT)
+        await client.leave(quiet=quiet)
         self.say("You left quietly. Take care." if quiet else "You left the circle. Take care.")
 
 
