@@ -42,9 +42,9 @@ from typing import Any
 import msgpack
 from websockets.asyncio.client import ClientConnection, connect
 
-from protocol import PROTOCOL_VERSIONS
-from protocol.codec import decode, encode
-from protocol.messages import (
+from circle_room.protocol import PROTOCOL_VERSIONS
+from circle_room.protocol.codec import decode, encode
+from circle_room.protocol.messages import (
     CommandFrame,
     EventFrame,
     Greeting,
@@ -209,7 +209,7 @@ def _install_counters(stats: dict[str, int], relay_side: array.array[float]) -> 
     from the speaker's send to the end of the broadcast: the relay's share of
     the delivery latency.
     """
-    import server.live_room as live_room
+    import circle_room.server.live_room as live_room
 
     real_encode = live_room.encode
     real_broadcast = live_room.broadcast
@@ -257,9 +257,9 @@ def relay_main(data_dir: str, compression: bool, control: Pipe) -> None:
 
 
 async def _relay(data_dir: str, compression: bool, control: Pipe) -> None:
-    from server.config import Rate, RelayConfig
-    from server.relay import Relay
-    from server.store import Store
+    from circle_room.server.config import Rate, RelayConfig
+    from circle_room.server.relay import Relay
+    from circle_room.server.store import Store
 
     stats = dict.fromkeys(
         (
@@ -516,7 +516,7 @@ async def run_scenario(
     client_cpus: set[int] = set()
     result: dict[str, Any] = {"compression": label, "members": args.members}
     try:
-        from server.store import Store
+        from circle_room.server.store import Store
 
         store = Store(Path(data_dir))
         key = store.add_room(ROOM)

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import asyncssh
 
-from server.config import Rate, RelayConfig
-from server.relay import Relay
-from server.ssh_gateway import SSHGateway, load_host_key
-from server.store import Store
-from tui.connection import CircleClient
-from tui.plain import serve_ssh
+from circle_room.server.config import Rate, RelayConfig
+from circle_room.server.relay import Relay
+from circle_room.server.ssh_gateway import SSHGateway, load_host_key
+from circle_room.server.store import Store
+from circle_room.tui.client.connection import CircleClient
+from circle_room.tui.plain.session import serve_ssh
 
 ROOM = "bench"
 TEXT = (

@@ -17,8 +17,8 @@ from typing import Any, TypeVar, Union
 
 import msgpack
 
-from protocol.errors import DecodeError, LocalProtocolError
-from protocol.messages import (
+from circle_room.protocol.errors import DecodeError, LocalProtocolError
+from circle_room.protocol.messages import (
     COMMAND_TYPES,
     CONTROL_TYPES,
     EVENT_TYPES,
@@ -26,7 +26,7 @@ from protocol.messages import (
     EventFrame,
     Frame,
 )
-from protocol.model import RoomState
+from circle_room.protocol.model import RoomState
 
 _Pack = Callable[[Any], Any]
 _Unpack = Callable[[Any], Any]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from protocol.model import (
+from circle_room.protocol.model import (
     LeaveReason,
     Member,
     Release,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from functools import singledispatch
 
-from protocol.messages import (
+from circle_room.protocol.messages import (
     Event,
     HandLowered,
     HandMoved,
@@ -37,7 +37,7 @@ from protocol.messages import (
     StickGiven,
     StickReleased,
 )
-from protocol.model import Pause, Presence, RoomState, Round, Turn, Via
+from circle_room.protocol.model import Pause, Presence, RoomState, Round, Turn, Via
 
 
 def apply(state: RoomState, event: Event) -> RoomState:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from protocol.model import RoomState
+from circle_room.protocol.model import RoomState
 
 FRESH_EPOCH = "-"
 """An epoch no relay uses: resume the seat but send the room as it is now."""

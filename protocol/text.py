@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from protocol.errors import Refused
+from circle_room.protocol.errors import Refused
 
 MAX_NAME_CHARS = 32
 MAX_SHARE_CHARS = 4000

@@ -5,14 +5,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from protocol.messages import (
+from circle_room.protocol.messages import (
     Event,
     MemberAdmitted,
     MemberLeft,
     MeTooSet,
     SignalSent,
 )
-from protocol.model import Presence, RoomState
+from circle_room.protocol.model import Presence, RoomState
 
 
 class Scope(enum.Enum):

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from protocol.errors import Refused
-from protocol.messages import (
+from circle_room.protocol.errors import Refused
+from circle_room.protocol.messages import (
     Admit,
     ChangeSettings,
     Command,
@@ -65,7 +65,7 @@ from protocol.messages import (
     TakeStick,
     Yield,
 )
-from protocol.model import (
+from circle_room.protocol.model import (
     LeaveReason,
     Member,
     Presence,
@@ -75,8 +75,8 @@ from protocol.model import (
     Settings,
     Via,
 )
-from protocol.room import apply
-from protocol.text import checked_message, checked_name, checked_share, clean_line
+from circle_room.protocol.room import apply
+from circle_room.protocol.text import checked_message, checked_name, checked_share, clean_line
 
 MAX_SHARE_LIMIT = 3 * 60 * 60
 MAX_AGREEMENTS = 12

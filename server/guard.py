@@ -20,8 +20,8 @@ import asyncio
 import ipaddress
 from collections.abc import Callable
 
-from server.config import Rate
-from server.limits import TokenBucket
+from circle_room.server.config import Rate
+from circle_room.server.limits import TokenBucket
 
 PRUNE_EVERY = 256
 """Attempts between sweeps of full buckets."""

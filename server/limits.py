@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.config import Rate
+from circle_room.server.config import Rate
 
 MIN_WAIT = 0.01
 """The shortest wait a bucket reports: members are told hundredths of a second,

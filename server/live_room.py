@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import broadcast
 
-from protocol.close_codes import CloseCode
-from protocol.codec import decode, encode
-from protocol.errors import DecodeError, Refused
-from protocol.messages import (
+from circle_room.protocol.close_codes import CloseCode
+from circle_room.protocol.codec import decode, encode
+from circle_room.protocol.errors import DecodeError, Refused
+from circle_room.protocol.messages import (
     Command,
     CommandFrame,
     Error,
@@ -48,13 +48,13 @@ from protocol.messages import (
     Snapshot,
     Welcome,
 )
-from protocol.model import LeaveReason, Presence, Role, RoomState
-from protocol.room import apply
-from server.audience import Audience, Scope, audience_of, view_for
-from server.config import RelayConfig
-from server.decide import Disconnect, Expire, Join, Observed, Reconnect, decide
-from server.limits import TokenBucket
-from server.store import CircleSnapshot, RoomRecord, Store, hash_secret, new_secret
+from circle_room.protocol.model import LeaveReason, Presence, Role, RoomState
+from circle_room.protocol.room import apply
+from circle_room.server.audience import Audience, Scope, audience_of, view_for
+from circle_room.server.config import RelayConfig
+from circle_room.server.decide import Disconnect, Expire, Join, Observed, Reconnect, decide
+from circle_room.server.limits import TokenBucket
+from circle_room.server.store import CircleSnapshot, RoomRecord, Store, hash_secret, new_secret
 
 log = logging.getLogger(__name__)
 

@@ -20,17 +20,17 @@ from websockets.exceptions import ConnectionClosed
 from websockets.extensions import ServerExtensionFactory
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
-from protocol import PROTOCOL_VERSIONS
-from protocol.close_codes import CloseCode
-from protocol.codec import decode
-from protocol.errors import DecodeError, Refused
-from protocol.messages import Error, Greeting, Hello
-from protocol.model import Role
-from server.config import RelayConfig
-from server.guard import MAX_HASHING, Guard, TooManyAttempts
-from server.live_room import LiveRoom, Session
-from server.store import Store, check_passcode, check_secret, hash_secret
-from server.tickets import Tickets
+from circle_room.protocol import PROTOCOL_VERSIONS
+from circle_room.protocol.close_codes import CloseCode
+from circle_room.protocol.codec import decode
+from circle_room.protocol.errors import DecodeError, Refused
+from circle_room.protocol.messages import Error, Greeting, Hello
+from circle_room.protocol.model import Role
+from circle_room.server.config import RelayConfig
+from circle_room.server.guard import MAX_HASHING, Guard, TooManyAttempts
+from circle_room.server.live_room import LiveRoom, Session
+from circle_room.server.store import Store, check_passcode, check_secret, hash_secret
+from circle_room.server.tickets import Tickets
 
 log = logging.getLogger(__name__)
 

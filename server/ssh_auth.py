@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
-from protocol.errors import Refused
-from protocol.model import Presence
-from protocol.text import checked_name, clean_line
-from server.guard import TooManyAttempts
-from server.ssh_seats import Seat, seat_code_matches
-from server.ssh_session import Session
-from server.store import ROOM_NAME, check_passcode, hash_secret
+from circle_room.protocol.errors import Refused
+from circle_room.protocol.model import Presence
+from circle_room.protocol.text import checked_name, clean_line
+from circle_room.server.guard import TooManyAttempts
+from circle_room.server.ssh_seats import Seat, seat_code_matches
+from circle_room.server.ssh_session import Session
+from circle_room.server.store import ROOM_NAME, check_passcode, hash_secret
 
 if TYPE_CHECKING:
-    from server.ssh_gateway import SSHGateway
+    from circle_room.server.ssh_gateway import SSHGateway
 
 NAME_PROMPT = "Your name in the circle: "
 PASSCODE_PROMPT = "Passcode: "

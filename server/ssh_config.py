@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CHILD_MODULE = "tui.ssh_seat"
+CHILD_MODULE = "circle_room.tui.app.ssh_seat"
 """The module a PTY session runs (``python -m tui.ssh_seat URL --name=NAME``)."""
 
 

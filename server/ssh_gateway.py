@@ -28,14 +28,14 @@ from collections.abc import Awaitable, Callable
 
 import asyncssh
 
-from protocol.seat import Credentials, PlainChannel
-from server.guard import Guard, address_key
-from server.relay import Relay
-from server.ssh_auth import LoginServer
-from server.ssh_config import CHILD_MODULE, GatewayConfig
-from server.ssh_keys import HOST_KEY_FILE, fingerprint, load_host_key, ssh_command
-from server.ssh_seats import Seat, Seats
-from server.ssh_session import Mode, Session, SessionStats
+from circle_room.protocol.seat import Credentials, PlainChannel
+from circle_room.server.guard import Guard, address_key
+from circle_room.server.relay import Relay
+from circle_room.server.ssh_auth import LoginServer
+from circle_room.server.ssh_config import CHILD_MODULE, GatewayConfig
+from circle_room.server.ssh_keys import HOST_KEY_FILE, fingerprint, load_host_key, ssh_command
+from circle_room.server.ssh_seats import Seat, Seats
+from circle_room.server.ssh_session import Mode, Session, SessionStats
 
 __all__ = [
     "CHILD_MODULE",

@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
-from protocol.seat import Credentials
-from server.line_editor import LineEditor
-from server.ssh_pty import PtyChild, Size, child_env
-from server.ssh_seats import Seat
+from circle_room.protocol.seat import Credentials
+from circle_room.server.line_editor import LineEditor
+from circle_room.server.ssh_pty import PtyChild, Size, child_env
+from circle_room.server.ssh_seats import Seat
 
 if TYPE_CHECKING:
-    from server.ssh_gateway import SSHGateway
+    from circle_room.server.ssh_gateway import SSHGateway
 
 log = logging.getLogger(__name__)
 

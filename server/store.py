@@ -18,8 +18,8 @@ from pathlib import Path
 
 import msgpack
 
-from protocol.codec import decode_state, decode_value, encode_state, encode_value
-from protocol.model import RoomState, Settings
+from circle_room.protocol.codec import decode_state, decode_value, encode_state, encode_value
+from circle_room.protocol.model import RoomState, Settings
 
 ROOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 """Room names appear in URLs and as SSH user names, so they stay plain."""

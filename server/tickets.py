@@ -19,7 +19,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from server.store import hash_secret
+from circle_room.server.store import hash_secret
 
 TICKET_PREFIX = "ticket:"
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from server.config import RelayConfig
-from server.relay import Relay
-from server.store import Store
+from circle_room.server.config import RelayConfig
+from circle_room.server.relay import Relay
+from circle_room.server.store import Store
+from circle_room.tui.client.connection import CircleClient
 from tests.server.support import ROOM, JoinFn, MakeRelay, Peer, RunningRelay
-from tui.connection import CircleClient
 
 
 @pytest.fixture

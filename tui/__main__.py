@@ -1,5 +1,5 @@
 import sys
 
-from tui.cli import main
+from circle_room.tui.cli.main import main
 
 sys.exit(main())

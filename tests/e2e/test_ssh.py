@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from protocol.messages import Shared
-from protocol.model import Presence
-from server.store import Store
+from circle_room.protocol.messages import Shared
+from circle_room.protocol.model import Presence
+from circle_room.server.store import Store
+from circle_room.tui.client.connection import CircleClient
 from tests.server.support import Peer
-from tui.connection import CircleClient
 
 pytestmark = [
     pytest.mark.slow,
@@ -82,7 +82,7 @@ class Served:
 
 async def serve(data: Path, key: str, tmp: Path) -> Served:
     """Run ``circle serve --port 0 --ssh-port 0`` and read back its ports."""
-    command = [sys.executable, "-m", "tui", "serve", "--port", "0", "--ssh-port", "0"]
+    command = [sys.executable, "-m", "circle_room.tui", "serve", "--port", "0", "--ssh-port", "0"]
     process = subprocess.Popen(
         [*command, "--data-dir", str(data)],
         stdout=subprocess.PIPE,
@@ -236,7 +236,7 @@ def seat_processes(served: Served) -> list[int]:
     return [
         pid
         for pid, _, argv in processes()
-        if "tui.ssh_seat" in argv and any(a.startswith(url) for a in argv)
+        if "circle_room.tui.app.ssh_seat" in argv and any(a.startswith(url) for a in argv)
     ]
 
 

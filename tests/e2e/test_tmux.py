@@ -94,7 +94,7 @@ def tmux() -> Iterator[Tmux]:
 
 
 def circle(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tui", *args]
+    return [sys.executable, "-m", "circle_room.tui", *args]
 
 
 def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocol.codec import decode, decode_state, encode, encode_state
-from protocol.errors import DecodeError, LocalProtocolError
-from protocol.messages import (
+from circle_room.protocol.codec import decode, decode_state, encode, encode_state
+from circle_room.protocol.errors import DecodeError, LocalProtocolError
+from circle_room.protocol.messages import (
     COMMAND_TYPES,
     CONTROL_TYPES,
     EVENT_TYPES,
@@ -33,7 +33,7 @@ from protocol.messages import (
     Welcome,
     Yield,
 )
-from protocol.model import Member, Presence, Role, RoomState, Turn, Via
+from circle_room.protocol.model import Member, Presence, Role, RoomState, Turn, Via
 
 MAX_COUNTER = 2**53 - 1
 """Largest ref or seq the codec accepts."""

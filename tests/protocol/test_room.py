@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from protocol.codec import encode_state
-from protocol.messages import (
+from circle_room.protocol.codec import encode_state
+from circle_room.protocol.messages import (
     HandLowered,
     HandMoved,
     HandRaised,
@@ -35,7 +35,7 @@ from protocol.messages import (
     StickGiven,
     StickReleased,
 )
-from protocol.model import (
+from circle_room.protocol.model import (
     LeaveReason,
     Member,
     Pause,
@@ -48,7 +48,7 @@ from protocol.model import (
     SignalKind,
     Via,
 )
-from protocol.room import apply, apply_all
+from circle_room.protocol.room import apply, apply_all
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -356,7 +356,7 @@ def test_core_imports_no_ui_network_or_event_loop() -> None:
     code = textwrap.dedent(
         """
         import sys
-        import protocol, protocol.codec, protocol.room, server.decide
+        import circle_room.protocol, protocol.codec, protocol.room, server.decide
         loaded = sorted(m for m in ("textual", "websockets", "asyncio") if m in sys.modules)
         print(",".join(loaded))
         """

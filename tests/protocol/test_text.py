@@ -8,8 +8,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from protocol.errors import CircleError, Refused
-from protocol.text import (
+from circle_room.protocol.errors import CircleError, Refused
+from circle_room.protocol.text import (
     MAX_MESSAGE_CHARS,
     MAX_NAME_CHARS,
     MAX_SHARE_CHARS,

@@ -15,9 +15,9 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from protocol import PROTOCOL_VERSIONS
-from protocol.codec import decode, encode
-from protocol.messages import (
+from circle_room.protocol import PROTOCOL_VERSIONS
+from circle_room.protocol.codec import decode, encode
+from circle_room.protocol.messages import (
     Error,
     Event,
     EventFrame,
@@ -28,11 +28,11 @@ from protocol.messages import (
     Shared,
     Welcome,
 )
-from protocol.model import Member, Presence, Role, RoomState
-from server.audience import Scope
-from server.live_room import LiveRoom, LogEntry
-from server.relay import Relay
-from tui.connection import CircleClient, Received, Update
+from circle_room.protocol.model import Member, Presence, Role, RoomState
+from circle_room.server.audience import Scope
+from circle_room.server.live_room import LiveRoom, LogEntry
+from circle_room.server.relay import Relay
+from circle_room.tui.client.connection import CircleClient, Received, Update
 
 ROOM = "tuesday"
 TIMEOUT = 5.0

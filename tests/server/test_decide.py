@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from protocol.errors import Refused
-from protocol.messages import (
+from circle_room.protocol.errors import Refused
+from circle_room.protocol.messages import (
     Admit,
     ChangeSettings,
     Command,
@@ -57,7 +57,7 @@ from protocol.messages import (
     TakeStick,
     Yield,
 )
-from protocol.model import (
+from circle_room.protocol.model import (
     LeaveReason,
     Member,
     Presence,
@@ -68,8 +68,8 @@ from protocol.model import (
     SignalKind,
     Via,
 )
-from protocol.room import apply_all
-from server.decide import (
+from circle_room.protocol.room import apply_all
+from circle_room.server.decide import (
     MAX_AGREEMENT_CHARS,
     MAX_AGREEMENTS,
     MAX_SHARE_LIMIT,

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from protocol.codec import decode, decode_state, encode, encode_state
-from protocol.errors import Refused
-from protocol.messages import (
+from circle_room.protocol.codec import decode, decode_state, encode, encode_state
+from circle_room.protocol.errors import Refused
+from circle_room.protocol.messages import (
     COMMAND_TYPES,
     Admit,
     ChangeSettings,
@@ -39,9 +39,16 @@ from protocol.messages import (
     TakeStick,
     Yield,
 )
-from protocol.model import DEFAULT_AGREEMENTS, Presence, Role, RoomState, Settings, SignalKind
-from protocol.room import apply_all
-from server.decide import Disconnect, Expire, Join, Reconnect, decide
+from circle_room.protocol.model import (
+    DEFAULT_AGREEMENTS,
+    Presence,
+    Role,
+    RoomState,
+    Settings,
+    SignalKind,
+)
+from circle_room.protocol.room import apply_all
+from circle_room.server.decide import Disconnect, Expire, Join, Reconnect, decide
 
 ids = st.integers(min_value=0, max_value=12)
 words = st.sampled_from(

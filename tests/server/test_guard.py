@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from server.config import Rate
-from server.guard import PRUNE_EVERY, Guard, TooManyAttempts, address_key
-from server.tickets import Tickets
+from circle_room.server.config import Rate
+from circle_room.server.guard import PRUNE_EVERY, Guard, TooManyAttempts, address_key
+from circle_room.server.tickets import Tickets
 
 RATE = Rate(burst=2, per_second=1 / 60)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.config import Rate
-from server.limits import TokenBucket
+from circle_room.server.config import Rate
+from circle_room.server.limits import TokenBucket
 
 
 def test_a_burst_then_a_wait() -> None:

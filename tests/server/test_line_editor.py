@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.line_editor import LineEditor, too_long_notice
+from circle_room.server.line_editor import LineEditor, too_long_notice
 
 
 def test_lines_without_a_pty_end_at_newlines_and_keep_no_cr() -> None:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from protocol.messages import (
+from circle_room.protocol.messages import (
     HandRaised,
     MemberBack,
     MemberJoined,
@@ -28,8 +28,9 @@ from protocol.messages import (
     StickReleased,
     Welcome,
 )
-from protocol.model import LeaveReason, Presence, Release, Role, SignalKind, Via
-from server.config import RelayConfig
+from circle_room.protocol.model import LeaveReason, Presence, Release, Role, SignalKind, Via
+from circle_room.server.config import RelayConfig
+from circle_room.tui.client.connection import CircleClient, JoinRefused, Resynced, Status
 from tests.server.support import (
     JoinFn,
     MakeRelay,
@@ -43,7 +44,6 @@ from tests.server.support import (
     seqs_for,
     settle,
 )
-from tui.connection import CircleClient, JoinRefused, Resynced, Status
 
 
 async def test_a_whole_meeting(relay: RunningRelay, join: JoinFn) -> None:

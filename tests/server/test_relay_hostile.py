@@ -17,8 +17,8 @@ import msgpack
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from protocol.codec import encode
-from protocol.messages import (
+from circle_room.protocol.codec import encode
+from circle_room.protocol.messages import (
     Admit,
     ChangeSettings,
     Command,
@@ -40,8 +40,10 @@ from protocol.messages import (
     Welcome,
     Yield,
 )
-from protocol.model import Presence, Settings
-from server.config import Rate, RelayConfig
+from circle_room.protocol.model import Presence, Settings
+from circle_room.server import relay as relay_module
+from circle_room.server.config import Rate, RelayConfig
+from circle_room.tui.client.connection import Status
 from tests.server.support import (
     JoinFn,
     MakeRelay,
@@ -55,7 +57,6 @@ from tests.server.support import (
     raw_join,
     read_until_closed,
 )
-from tui.connection import Status
 
 PASSCODE = "open sesame"
 CONFIG = RelayConfig(handshake_timeout=0.5, share_rate=Rate(burst=100, per_second=100))
@@ -409,16 +410,15 @@ async def test_the_longest_share_fits_in_a_frame_and_one_more_is_refused(
 async def test_parallel_wrong_passcodes_are_counted_before_they_are_checked(
     meeting: Meeting, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import server.relay
 
     checked: list[str] = []
-    real = server.relay.check_passcode
+    real = relay_module.check_passcode
 
     def counting(passcode: str, stored: str) -> bool:
         checked.append(passcode)
         return real(passcode, stored)
 
-    monkeypatch.setattr(server.relay, "check_passcode", counting)
+    monkeypatch.setattr(relay_module, "check_passcode", counting)
 
     async def attempt(passcode: str) -> list[str]:
         ws = await meeting.connection()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from protocol.messages import MeTooSet, SignalSent
-from protocol.model import Settings, SignalKind
+from circle_room.protocol.messages import MeTooSet, SignalSent
+from circle_room.protocol.model import Settings, SignalKind
 from tests.server.support import JoinFn, RunningRelay, all_see, settle
 from tests.server.test_relay import drop
 

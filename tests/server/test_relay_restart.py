@@ -21,12 +21,18 @@ from typing import Any
 
 import pytest
 
-from protocol.codec import decode
-from protocol.messages import EventFrame, MeTooCount, MeTooSet, Shared, SignalSent
-from protocol.model import Presence
-from server import live_room
+from circle_room.protocol.codec import decode
+from circle_room.protocol.messages import EventFrame, MeTooCount, MeTooSet, Shared, SignalSent
+from circle_room.protocol.model import Presence
+from circle_room.server import live_room
+from circle_room.tui.client.connection import (
+    CircleClient,
+    JoinRefused,
+    Resynced,
+    Status,
+    StatusChanged,
+)
 from tests.server.support import ROOM, TIMEOUT, JoinFn, Peer, RunningRelay, all_see
-from tui.connection import CircleClient, JoinRefused, Resynced, Status, StatusChanged
 
 CIRCLE = Path(sys.executable).parent / "circle"
 LISTENING = re.compile(r"Circle relay listening on ws://127\.0\.0\.1:(\d+)/ROOM")

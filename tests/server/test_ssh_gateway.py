@@ -20,10 +20,11 @@ from typing import Any, Protocol
 import asyncssh
 import pytest
 
-from protocol.model import Presence
-from server.config import Rate, RelayConfig
-from server.ssh_auth import NAME_PROMPT, LoginServer
-from server.ssh_gateway import (
+from circle_room.protocol.model import Presence
+from circle_room.server import ssh_auth as ssh_auth_module
+from circle_room.server.config import Rate, RelayConfig
+from circle_room.server.ssh_auth import NAME_PROMPT, LoginServer
+from circle_room.server.ssh_gateway import (
     Credentials,
     GatewayConfig,
     Mode,
@@ -31,11 +32,11 @@ from server.ssh_gateway import (
     fingerprint,
     load_host_key,
 )
-from server.ssh_session import Session
+from circle_room.server.ssh_session import Session
+from circle_room.tui.app import ssh_seat
+from circle_room.tui.client.connection import CircleClient, JoinRefused
+from circle_room.tui.plain.session import serve_ssh
 from tests.server.support import ROOM, TIMEOUT, JoinFn, MakeRelay, Peer, RunningRelay
-from tui import ssh_seat
-from tui.connection import CircleClient, JoinRefused
-from tui.plain import serve_ssh
 
 PASSCODE = "blue kettle"
 
@@ -435,17 +436,16 @@ async def test_ssh_seats_do_not_share_the_relays_loopback_passcode_limit(
 async def test_parallel_passcode_guesses_are_counted_before_they_are_checked(
     make_gateway: MakeGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import server.ssh_auth
 
     gateway = await make_gateway(max_logins_per_address=20)
     checked: list[str] = []
-    real = server.ssh_auth.check_passcode
+    real = ssh_auth_module.check_passcode
 
     def counting(passcode: str, stored: str) -> bool:
         checked.append(passcode)
         return real(passcode, stored)
 
-    monkeypatch.setattr(server.ssh_auth, "check_passcode", counting)
+    monkeypatch.setattr(ssh_auth_module, "check_passcode", counting)
     await asyncio.gather(*(refused(gateway, f"guess {n}") for n in range(12)))
     assert 1 <= len(checked) <= 3  # The bucket holds three.
 

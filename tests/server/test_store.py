@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from protocol.messages import Leave
-from protocol.model import (
+from circle_room.protocol.messages import Leave
+from circle_room.protocol.model import (
     Member,
     Pause,
     Presence,
@@ -19,7 +19,7 @@ from protocol.model import (
     Turn,
     Via,
 )
-from server.store import (
+from circle_room.server.store import (
     CircleSnapshot,
     Store,
     StoreError,
@@ -28,8 +28,8 @@ from server.store import (
     hash_passcode,
     hash_secret,
 )
+from circle_room.tui.client.connection import Status
 from tests.server.support import JoinFn, RunningRelay, all_see, settle
-from tui.connection import Status
 
 
 @pytest.fixture

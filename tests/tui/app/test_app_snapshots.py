@@ -1,0 +1,192 @@
+"""What the screens look like at 80x24, compared with approved SVG snapshots.
+
+The app runs against a scripted connection (a fixed room, fixed names, a
+frozen clock), so every run draws the same picture. After an intended change
+of the look, update with ``pytest tests/tui/test_app_snapshots.py --snapshot-update``
+and review the SVGs under ``__snapshots__``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from circle_room.protocol.messages import Command, Greeting, MeTooCount, Shared, SignalSent, Welcome
+from circle_room.protocol.model import (
+    DEFAULT_AGREEMENTS,
+    Member,
+    Pause,
+    Presence,
+    Role,
+    RoomState,
+    Settings,
+    SignalKind,
+    Turn,
+    Via,
+)
+from circle_room.tui.app.app import CircleApp
+from circle_room.tui.app.link import Details, Dialer
+from circle_room.tui.client.connection import CircleClient, Received, Status, Update
+
+NOW = 1_750_000_000.0
+URL = "ws://circle.example:8765/tuesday"
+FAY, ANA, BEN, CAL, DEE = 1, 2, 3, 4, 5
+
+
+class ScriptedClient(CircleClient):
+    """A connection that 'joins' at once, delivers a fixed script, then waits."""
+
+    def __init__(self, me: int, state: RoomState, script: list[Update]) -> None:
+        super().__init__(URL, name="scripted")
+        self._me = me
+        self._start = state
+        self._script = script
+        self.sent: list[Command] = []
+        self.delivered = False
+
+    async def connect(self) -> Welcome:
+        self.member_id = self._me
+        self.state = self._start
+        self.status = Status.CONNECTED
+        self.greeting = greeting()
+        return Welcome(1, self._me, "token", "epoch", 0, False, self._start)
+
+    async def updates(self) -> AsyncIterator[Update]:
+        for update in self._script:
+            yield update
+        self.delivered = True
+        await asyncio.Event().wait()
+
+    async def send(self, command: Command) -> int:
+        self.sent.append(command)
+        return len(self.sent)
+
+    async def close(self) -> None:
+        pass
+
+
+class ScriptedDialer(Dialer):
+    def __init__(self, client: ScriptedClient) -> None:
+        super().__init__(URL)
+        self._client = client
+
+    async def greeting(self) -> Greeting:
+        return greeting()
+
+    def client(self, details: Details, agreed: bool) -> CircleClient:
+        return self._client
+
+
+def greeting() -> Greeting:
+    return Greeting((1,), "tuesday", DEFAULT_AGREEMENTS, needs_passcode=True)
+
+
+def room(**changes: object) -> RoomState:
+    """Five people; Ben has shared for 2:14 of a 5:00 suggestion; Ana and Dee wait."""
+    members = {
+        FAY: Member(FAY, "Fay", Role.FACILITATOR),
+        ANA: Member(ANA, "Ana"),
+        BEN: Member(BEN, "Ben"),
+        CAL: Member(CAL, "Cal", presence=Presence.AWAY),
+        DEE: Member(DEE, "Dee Okonkwo-Lindqvist"),
+    }
+    turn = Turn(1, BEN, Via.QUEUE, started_at=NOW - 134, running_since=NOW - 134)
+    state = RoomState(
+        members=members,
+        queue=(ANA, DEE),
+        turn=turn,
+        settings=Settings(share_limit=300),
+        next_member_id=6,
+        next_turn_id=2,
+    )
+    return replace(state, **changes)  # type: ignore[arg-type]
+
+
+SHARES: list[Update] = [
+    Received(1, Shared(1, BEN, "This week I finally said no to extra shifts.")),
+    Received(2, Shared(1, BEN, "I was scared they would be angry. They were not.")),
+    Received(3, MeTooCount(1, 2)),
+]
+
+
+def app(me: int, state: RoomState, script: list[Update], **options: object) -> CircleApp:
+    client = ScriptedClient(me, state, script)
+    details = Details(URL, "Ana", "x", key="k" if me == FAY else "")
+    return CircleApp(details, dialer=ScriptedDialer(client), clock=lambda: NOW, **options)  # type: ignore[arg-type]
+
+
+def settle(app: CircleApp) -> Callable[[Pilot[None]], object]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        if app.details.key == "":
+            for _ in range(200):
+                if app.screen.__class__.__name__ == "JoinScreen":
+                    break
+                await pilot.pause(0.01)
+            await pilot.press("enter")
+        client = app.dialer.client(app.details, True)
+        assert isinstance(client, ScriptedClient)
+        for _ in range(200):
+            if client.delivered and app.meeting is not None:
+                break
+            await pilot.pause(0.01)
+        else:
+            raise AssertionError("the scripted meeting never reached the app")
+        await pilot.pause()
+        for field in app.screen.query(Input):
+            field.cursor_blink = False  # A blinking cursor would make the picture flicker.
+        await pilot.pause()
+
+    return run_before
+
+
+def test_member_circle(snap_compare: Callable[..., bool]) -> None:
+    """Ana listens to Ben with her hand up; Cal is away; Fay facilitates."""
+    member = app(ANA, room(), SHARES)
+    assert snap_compare(member, terminal_size=(80, 24), run_before=settle(member))
+
+
+def test_member_holding_the_stick(snap_compare: Callable[..., bool]) -> None:
+    """Ana holds the stick: the share box is open and focused; she sees the count."""
+    turn = Turn(2, ANA, Via.ROUND, NOW - 330, running_since=NOW - 330, shares=1, metoo_count=3)
+    state = room(turn=turn, queue=(DEE,))
+    speaker = app(ANA, state, [Received(1, Shared(2, ANA, "Thank you for listening."))])
+    assert snap_compare(speaker, terminal_size=(80, 24), run_before=settle(speaker))
+
+
+def test_facilitator_circle(snap_compare: Callable[..., bool]) -> None:
+    """Fay hosts: the join line, the timer and count, and a new private signal."""
+    script = [*SHARES, Received(4, SignalSent(DEE, SignalKind.CHECK_IN, NOW))]
+    hint = "circle join 192.168.1.20:8765/tuesday --passcode maple-river-stone"
+    facilitator = app(FAY, room(), script, join_hint=hint, hosting=True)
+    assert snap_compare(facilitator, terminal_size=(80, 24), run_before=settle(facilitator))
+
+
+def test_pause(snap_compare: Callable[..., bool]) -> None:
+    """The calm pause screen as a member sees it."""
+    turn = Turn(1, BEN, Via.QUEUE, started_at=NOW - 400, elapsed=100.0, running_since=None)
+    state = room(turn=turn, pause=Pause(FAY, "Let's take a breath together.", NOW - 190))
+    paused = app(ANA, state, SHARES)
+    assert snap_compare(paused, terminal_size=(80, 24), run_before=settle(paused))
+
+
+def test_join_screen(snap_compare: Callable[..., bool]) -> None:
+    """Agreements first, then the name and the passcode."""
+    joining = app(ANA, room(), [])
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        for _ in range(200):
+            if joining.screen.__class__.__name__ == "JoinScreen":
+                break
+            await pilot.pause(0.01)
+
+    assert snap_compare(joining, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_member_circle_high_contrast(snap_compare: Callable[..., bool]) -> None:
+    """The same circle in the high-contrast theme (``--high-contrast``)."""
+    member = app(ANA, room(), SHARES, high_contrast=True)
+    assert snap_compare(member, terminal_size=(80, 24), run_before=settle(member))

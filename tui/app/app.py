@@ -1,0 +1,280 @@
+"""The Textual app: one connection worker, one ``Meeting``, and the screens.
+
+The app owns the network (``_greet`` and ``_connect`` are its only workers,
+both in one exclusive group, bodies in ``tui.link``) and the meeting model.
+Every update becomes a fresh ``View`` set on the screens (attributes down);
+screens answer with ``Send`` and ``Goodbye`` requests (messages up). Once a
+second the app ``tick``s the screens instead: only what shows time (the share
+timer, the pause length, the inbox's "new" marks) is looked at again, and a
+widget repaints only if its text changed, so a quiet room sends no bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.theme import Theme
+
+from circle_room.protocol.messages import Error
+from circle_room.protocol.text import clean_line
+from circle_room.tui.app import link
+from circle_room.tui.app.link import Details, Dialer, Outgoing
+from circle_room.tui.app.requests import Goodbye, MarkRead, Send
+from circle_room.tui.app.screens.circle import CircleScreen
+from circle_room.tui.app.screens.ended import ConnectingScreen, EndedScreen
+from circle_room.tui.app.screens.join import JoinScreen
+from circle_room.tui.app.screens.pause import PauseScreen
+from circle_room.tui.client.connection import LEAVE_TIMEOUT, CircleClient
+from circle_room.tui.client.view import Meeting
+
+HIGH_CONTRAST = Theme(
+    name="circle-high-contrast",
+    primary="#ffff00",
+    secondary="#00ffff",
+    accent="#ffffff",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#5f5f5f",
+    success="#00ff00",
+    warning="#ffff00",
+    error="#ff6060",
+    dark=True,
+)
+RETRYABLE = frozenset(
+    {"bad_name", "name_taken", "wrong_passcode", "too_many_attempts", "agreements", "removed"}
+)
+"""Refusals the person can fix on the join screen."""
+
+
+class CircleApp(App[None]):
+    """A member's (or facilitator's) view of one circle."""
+
+    TITLE = "Circle"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+x", "quiet_exit", "Quiet exit", priority=True),
+        Binding("ctrl+q", "quiet_exit", show=False, priority=True),
+    ]
+
+    def _fatal_error(self) -> None:
+        """Exit after an unhandled exception, printing the traceback without locals.
+
+        Textual's default shows local variables, which may hold share text:
+        over SSH that lands on someone's screen, and a logged terminal on disk.
+        """
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
+    def __init__(
+        self,
+        details: Details,
+        *,
+        dialer: Dialer | None = None,
+        clock: Callable[[], float] = time.time,
+        join_hint: str = "",
+        hosting: bool = False,
+        high_contrast: bool = False,
+    ) -> None:
+        super().__init__()
+        self.details = details
+        self.dialer = dialer or Dialer(details.url)
+        self.clock = clock
+        self.join_hint = join_hint
+        self.hosting = hosting
+        self.high_contrast = high_contrast
+        self.meeting: Meeting | None = None
+        self.client: CircleClient | None = None
+        """The live connection (read-only for everyone but the worker)."""
+        self.quiet = False
+        """Set by a quiet exit: the command line clears the terminal after."""
+        self._outbox: asyncio.Queue[Outgoing] = asyncio.Queue()
+        self._circle: CircleScreen | None = None
+        self._pause: PauseScreen | None = None
+        self._peeking = False
+        """A facilitator put the pause screen aside to act on the circle."""
+        self._leaving = False
+
+    def on_mount(self) -> None:
+        self.register_theme(HIGH_CONTRAST)
+        if self.high_contrast:
+            self.theme = HIGH_CONTRAST.name
+        self.push_screen(ConnectingScreen(self.dialer.url))
+        self.set_interval(1.0, self._tick)
+        self._begin()
+
+    def _begin(self) -> None:
+        # A facilitator with a name goes straight in; without one, the join
+        # screen asks for it like anyone else's.
+        if self.details.key and self.details.name:
+            self._connect(self.details)
+        else:
+            self._greet()
+
+    # --- the one connection worker -----------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="link")
+    async def _greet(self) -> None:
+        await link.greet(self, self.dialer)
+
+    @work(exclusive=True, exit_on_error=False, group="link")
+    async def _connect(self, details: Details) -> None:
+        await link.run(self, self.dialer, details, self._outbox)
+
+    # --- joining -------------------------------------------------------------------------
+
+    def on_greeted(self, message: link.Greeted) -> None:
+        greeting, details = message.greeting, self.details
+        has_passcode = bool(details.passcode) or not greeting.needs_passcode
+        if not greeting.agreements and details.name and has_passcode:
+            self._connect(details)
+        else:
+            self.push_screen(JoinScreen(greeting, details.name, details.passcode))
+
+    def on_join_screen_submitted(self, message: JoinScreen.Submitted) -> None:
+        self.details = replace(self.details, name=message.name, passcode=message.passcode)
+        self._connect(self.details)
+
+    def on_refused(self, message: link.Refused) -> None:
+        screen = self.screen
+        if isinstance(screen, JoinScreen) and message.code in RETRYABLE:
+            screen.busy = False
+            screen.error = message.message
+        elif message.greeting is not None and message.code in RETRYABLE and not self.details.key:
+            join = JoinScreen(message.greeting, self.details.name, self.details.passcode)
+            self.push_screen(join)
+            join.error = message.message
+        else:
+            self._end("Could not join the circle.", message.message)
+
+    def on_unreachable(self, message: link.Unreachable) -> None:
+        self._end("The circle cannot be reached.", message.message, can_retry=True)
+
+    def on_ended_screen_retry(self) -> None:
+        self.switch_screen(ConnectingScreen(self.dialer.url))
+        self._begin()
+
+    def on_joined(self, message: link.Joined) -> None:
+        self.client = message.client
+        greeting = message.client.greeting
+        self.meeting = Meeting(
+            greeting.room if greeting else self.details.url.rsplit("/", 1)[-1],
+            message.welcome.member_id,
+            message.state,
+            join_hint=self.join_hint,
+            hosting=self.hosting,
+        )
+        self._circle = CircleScreen()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(self._circle)
+        self._show()
+
+    # --- following the meeting -----------------------------------------------------------
+
+    def on_updated(self, message: link.Updated) -> None:
+        if self.meeting is None:
+            return
+        update = message.update
+        self.meeting.receive(update, self.clock())
+        if isinstance(update, Error) and not self._leaving:
+            self.notify(clean_line(update.message), severity="warning", markup=False, timeout=6)
+        self._show()
+
+    def _show(self) -> None:
+        if self.meeting is None or self._circle is None:
+            return
+        view = self.meeting.view(self.clock())
+        self._circle.view = view
+        if view.paused and self._pause is None and not self._peeking:
+            self._pause = PauseScreen()
+            self.push_screen(self._pause)
+        elif not view.paused:
+            self._peeking = False
+            self._close_pause()
+        if self._pause is not None:
+            self._pause.view = view
+
+    def _tick(self) -> None:
+        """Once a second: let the screens update what shows time, and nothing else."""
+        if self.meeting is None or self._circle is None:
+            return
+        view = self.meeting.view(self.clock())
+        self._circle.tick(view)
+        if self._pause is not None:
+            self._pause.tick(view)
+
+    def _close_pause(self) -> None:
+        while self._pause is not None and self._pause in self.screen_stack:
+            self.pop_screen()
+        self._pause = None
+
+    def on_pause_screen_peek(self) -> None:
+        self._peeking = True
+        self._close_pause()
+
+    def on_closed(self, message: link.Closed) -> None:
+        if self._leaving:
+            self.exit()
+            return
+        detail = message.detail
+        if "removed" in detail:
+            self._end("A facilitator removed you from this meeting.", closing="Take care.")
+            return
+        title = "The meeting has ended."
+        if detail.rstrip(".").casefold() in (title.rstrip(".").casefold(), "left", ""):
+            detail = ""
+        self._end(title, detail, closing="Thank you for being here.")
+
+    def _end(
+        self, title: str, detail: str = "", *, can_retry: bool = False, closing: str = ""
+    ) -> None:
+        self.meeting = None
+        self._circle = self._pause = None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(EndedScreen(title, detail, can_retry, closing))
+
+    # --- requests from the screens -------------------------------------------------------
+
+    def on_send(self, message: Send) -> None:
+        self._outbox.put_nowait(message.command)
+
+    def on_mark_read(self, message: MarkRead) -> None:
+        if self.meeting is not None:
+            self.meeting.mark_read()
+            self._show()
+
+    def on_goodbye(self, message: Goodbye) -> None:
+        self._leave(message.quiet)
+
+    def action_quiet_exit(self) -> None:
+        self.push_screen(Screen())  # The meeting leaves the screen at once.
+        self._leave(quiet=True)
+
+    def _leave(self, quiet: bool) -> None:
+        self.quiet = self.quiet or quiet
+        if self.meeting is None or self._leaving:
+            self.exit()
+            return
+        self._leaving = True
+        self._outbox.put_nowait(link.Depart(quiet))
+        self.set_timer(LEAVE_TIMEOUT + 0.5, self.exit)
+
+    def on_departed(self, message: link.Departed) -> None:
+        self.exit()

@@ -1,0 +1,203 @@
+"""The app's one piece of network work: join a room and carry messages both ways.
+
+``run`` is the body of the app's single worker. It reads the room's greeting
+(to show the agreements before joining), joins, then posts every update from
+``CircleClient.updates()`` to the app as a message and sends the commands the
+app puts in its outbox. Screens and widgets never touch the network: they post
+messages, the app queues commands, and only this module awaits a socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import App
+from textual.message import Message
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from circle_room.protocol.messages import Command, Greeting, Welcome
+from circle_room.protocol.model import RoomState
+from circle_room.tui.client.connection import (
+    CircleClient,
+    JoinRefused,
+    Status,
+    StatusChanged,
+    Update,
+    fetch_greeting,
+    normalise_url,
+)
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a person gave to join: the address and what they typed or passed."""
+
+    url: str
+    name: str = ""
+    passcode: str = ""
+    key: str = ""
+    """A facilitator key joins as facilitator and skips the join screen."""
+
+
+@dataclass(frozen=True)
+class Depart:
+    """Put in the outbox to leave the meeting (quietly or not) and close."""
+
+    quiet: bool = False
+
+
+Outgoing = Command | Depart
+
+
+class Dialer:
+    """Opens connections to one room. Tests substitute a scripted dialer."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+
+    async def greeting(self) -> Greeting:
+        """Read the room's greeting and hang up before saying hello.
+
+        Raises ``JoinRefused`` (no such room, not a relay) or ``OSError``.
+        """
+        return await fetch_greeting(self.url)
+
+    def client(self, details: Details, agreed: bool) -> CircleClient:
+        return CircleClient(
+            self.url,
+            name=details.name,
+            passcode=details.passcode,
+            key=details.key,
+            agreed=agreed,
+        )
+
+
+# --- what the worker tells the app -------------------------------------------------
+
+
+class Greeted(Message):
+    """The room said hello; show the join screen."""
+
+    def __init__(self, greeting: Greeting) -> None:
+        super().__init__()
+        self.greeting = greeting
+
+
+class Joined(Message):
+    """We are in. ``state`` is the room as of the welcome; updates follow."""
+
+    def __init__(self, client: CircleClient, welcome: Welcome, state: RoomState) -> None:
+        super().__init__()
+        self.client = client
+        self.welcome = welcome
+        self.state = state
+
+
+class Refused(Message):
+    """The relay would not let us in (wrong passcode, name taken, locked, ...)."""
+
+    def __init__(self, code: str, message: str, greeting: Greeting | None) -> None:
+        super().__init__()
+        self.code = code
+        self.message = message
+        self.greeting = greeting
+
+
+class Unreachable(Message):
+    """Nothing answered at the address."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+class Updated(Message):
+    def __init__(self, update: Update) -> None:
+        super().__init__()
+        self.update = update
+
+
+class Closed(Message):
+    """The connection ended for good; ``detail`` says why, when the relay said."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class Departed(Message):
+    """We left (after a ``Depart`` in the outbox); the app can exit."""
+
+    def __init__(self, quiet: bool) -> None:
+        super().__init__()
+        self.quiet = quiet
+
+
+# --- the worker's body ---------------------------------------------------------------
+
+
+async def greet(app: App[Any], dialer: Dialer) -> None:
+    """Fetch the greeting and post ``Greeted``, ``Refused`` or ``Unreachable``."""
+    try:
+        greeting = await dialer.greeting()
+    except JoinRefused as refused:
+        app.post_message(Refused(refused.code, refused.message, refused.greeting))
+    except OSError as exc:
+        app.post_message(Unreachable(_reach_error(dialer.url, exc)))
+    else:
+        app.post_message(Greeted(greeting))
+
+
+async def run(
+    app: App[Any],
+    dialer: Dialer,
+    details: Details,
+    outbox: asyncio.Queue[Outgoing],
+    agreed: bool = True,
+) -> None:
+    """Join, then relay updates to the app and commands to the room until closed."""
+    client = dialer.client(details, agreed)
+    try:
+        welcome = await client.connect()
+    except JoinRefused as refused:
+        app.post_message(Refused(refused.code, refused.message, refused.greeting))
+        return
+    except (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError) as exc:
+        app.post_message(Unreachable(_reach_error(client.url, exc)))
+        return
+    while not outbox.empty():
+        outbox.get_nowait()  # Nothing typed before joining belongs to this meeting.
+    app.post_message(Joined(client, welcome, client.state))
+    sender = asyncio.get_running_loop().create_task(_send(app, client, outbox))
+    try:
+        detail = ""
+        async for update in client.updates():
+            if isinstance(update, StatusChanged) and update.status is Status.CLOSED:
+                detail = update.detail
+            app.post_message(Updated(update))
+        app.post_message(Closed(detail))
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        with contextlib.suppress(Exception):
+            await client.close()
+
+
+async def _send(app: App[Any], client: CircleClient, outbox: asyncio.Queue[Outgoing]) -> None:
+    while True:
+        item = await outbox.get()
+        if isinstance(item, Depart):
+            await client.leave(quiet=item.quiet)
+            app.post_message(Departed(item.quiet))
+            return
+        with contextlib.suppress(ConnectionError):  # Closed for good: the app says why.
+            await client.send(item)
+
+
+def _reach_error(url: str, exc: BaseException) -> str:
+    detail = str(exc) or type(exc).__name__
+    return f"Could not reach {url}: {detail}"

@@ -1,0 +1,1 @@
+"""The headless client: the connection, the meeting model and its narrator. No Textual."""

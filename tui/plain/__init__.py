@@ -1,0 +1,1 @@
+"""Plain line mode: one sentence per event, commands typed as lines."""

@@ -1,0 +1,420 @@
+"""Plain line mode: one line per event, commands typed as lines.
+
+No cursor movement, no colour, no redraws: what a screen reader, a TERM=dumb
+terminal or the slowest link can follow. The same loop serves a local terminal
+(``circle join --plain``) and an SSH channel without a PTY: it reads lines from
+a ``LineSource`` and writes lines with a ``write`` callable, and knows nothing
+else about where they come from. What the lines say is decided in
+``tui.plain_text``; this module only waits for lines and updates.
+
+``run_plain`` returns 0 after leaving or when the meeting ended, 1 when the
+member could not join. Cancelling it (a dropped SSH session) closes the
+connection without leaving, so the member keeps their seat for the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import termios
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from circle_room.protocol.errors import Refused
+from circle_room.protocol.messages import Error, Greeting, Welcome
+from circle_room.protocol.model import RoomState
+from circle_room.protocol.room import apply
+from circle_room.protocol.seat import PlainChannel, seat_code_line
+from circle_room.protocol.text import checked_name, clean_line
+from circle_room.tui.client.connection import (
+    LEAVE_TIMEOUT,
+    CircleClient,
+    JoinRefused,
+    Received,
+    Resynced,
+    Status,
+    StatusChanged,
+    Update,
+    fetch_greeting,
+)
+from circle_room.tui.client.seat import ResumableClient
+from circle_room.tui.plain import text as text
+
+TICK = 1.0
+"""Seconds between checks of the share timer (for the gentle nudge)."""
+
+
+class LineSource(Protocol):
+    async def readline(self) -> str | None:
+        """The next line typed, without its line ending; None when input ends."""
+        ...
+
+
+Write = Callable[[str], None]
+"""Writes one line (the callable adds the line ending)."""
+
+
+class MakeClient(Protocol):
+    def __call__(self, *, name: str, passcode: str, key: str) -> CircleClient: ...
+
+
+# --- the local terminal ---------------------------------------------------------------
+
+
+class StdinLines:
+    """Lines from standard input, read by a daemon thread so exit never waits on it."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        threading.Thread(target=self._read, name="circle-stdin", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for line in sys.stdin:
+                self._loop.call_soon_threadsafe(self._lines.put_nowait, line.rstrip("\r\n"))
+        finally:
+            with contextlib.suppress(RuntimeError):  # The loop may be gone already.
+                self._loop.call_soon_threadsafe(self._lines.put_nowait, None)
+
+    async def readline(self) -> str | None:
+        return await self._lines.get()
+
+    async def read_secret(self) -> str | None:
+        """The next line, not echoed when standard input is a terminal."""
+        if not sys.stdin.isatty():
+            return await self.readline()
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+        quiet = list(before)
+        quiet[3] &= ~termios.ECHO
+        # The reading thread is already waiting on the terminal: turning echo
+        # off now hides what is typed next, without touching the thread.
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)
+        try:
+            return await self.readline()
+        finally:
+            termios.tcsetattr(fd, termios.TCSANOW, before)
+            write_stdout("")  # The Enter was not echoed either.
+
+
+def write_stdout(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+# --- joining ------------------------------------------------------------------------------
+
+
+class PlainSession:
+    """One member in plain mode: ask what is missing, join, then follow and listen."""
+
+    def __init__(
+        self,
+        url: str,
+        source: LineSource,
+        write: Write,
+        *,
+        name: str = "",
+        passcode: str = "",
+        key: str = "",
+        agreed: bool = False,
+        make_client: MakeClient | None = None,
+        on_joined: Callable[[CircleClient], None] | None = None,
+        locked: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``locked``: the name and passcode were checked already; never ask for others."""
+        self.url = url
+        self.source = source
+        self.write = write
+        self.name = name
+        self.passcode = passcode
+        self.key = key
+        self.agreed = agreed or bool(key)
+        self._make_client = make_client or self._default_client
+        self._on_joined = on_joined
+        self._locked = locked
+        self._clock = clock
+        self.client: CircleClient | None = None
+        self.state = RoomState()
+        self.me = 0
+        self._offset: float | None = None
+        self._nudged = 0
+        self._detail = ""
+        self._dropped = False
+        self._leaving = False
+
+    def _default_client(self, *, name: str, passcode: str, key: str) -> CircleClient:
+        return CircleClient(self.url, name=name, passcode=passcode, key=key, agreed=True)
+
+    def say(self, *lines: str) -> None:
+        for line in lines:
+            self.write(line)
+
+    async def ask(self, question: str, *, secret: bool = False) -> str | None:
+        self.say(question)
+        # Only a local terminal can hide what is typed; other sources just read.
+        read_secret = getattr(self.source, "read_secret", None) if secret else None
+        line = await (read_secret() if read_secret else self.source.readline())
+        if line is None or line.strip().lower() in ("/quit", "/exit"):
+            return None
+        return line.strip()
+
+    async def run(self) -> int:
+        try:
+            greeting = await fetch_greeting(self.url)
+        except JoinRefused as refused:
+            self.say(clean_line(refused.message))
+            return 1
+        except OSError as exc:
+            self.say(f"Could not reach {self.url}: {clean_line(str(exc))}")
+            return 1
+        if greeting.locked and not self.key:
+            # Say so before asking anyone to read agreements or type a passcode.
+            self.say("The room is locked right now; ask the facilitator to open it.")
+            return 1
+        welcome = await self._join(greeting)
+        if welcome is None:
+            return 1
+        return await self._meet(greeting, welcome)
+
+    async def _join(self, greeting: Greeting) -> Welcome | None:
+        self.say(*text.agreement_lines(greeting.room, greeting.agreements))
+        if greeting.agreements and not self.agreed:
+            while True:
+                answer = await self._answer()
+                if answer is None:
+                    self.say("You did not join. Take care.")
+                    return None
+                if answer.lower() in ("yes", "y", "i agree"):
+                    break
+                self.say("Please type yes to accept the agreements, or /quit to leave.")
+        while True:
+            if not self.name and not self.key:
+                name = await self.ask("What name would you like to use in the circle?")
+                if name is None:
+                    return None
+                try:
+                    self.name = checked_name(name)
+                except Refused as refused:
+                    self.say(refused.message)
+                    continue
+            if greeting.needs_passcode and not self.passcode and not self.key:
+                passcode = await self.ask("What is the room's passcode?", secret=True)
+                if passcode is None:
+                    return None
+                self.passcode = passcode
+            client = self._make_client(name=self.name, passcode=self.passcode, key=self.key)
+            try:
+                welcome = await client.connect()
+            except JoinRefused as refused:
+                self.say(clean_line(refused.message))
+                if self._locked:
+                    return None
+                if refused.code in ("name_taken", "bad_name"):
+                    self.name = ""
+                    continue
+                if refused.code == "wrong_passcode":
+                    self.passcode = ""
+                    continue
+                return None
+            except (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError) as exc:
+                self.say(f"Could not reach {self.url}: {clean_line(str(exc))}")
+                return None
+            self.client = client
+            if self._on_joined is not None:
+                self._on_joined(client)
+            return welcome
+
+    async def _answer(self) -> str | None:
+        line = await self.source.readline()
+        if line is None or line.strip().lower() in ("/quit", "/exit", "no"):
+            return None
+        return line.strip()
+
+    # --- in the meeting ------------------------------------------------------------------
+
+    async def _meet(self, greeting: Greeting, welcome: Welcome) -> int:
+        client = self.client
+        assert client is not None
+        self.me = client.member_id
+        self.state = client.state
+        if welcome.resumed:
+            self.say("Welcome back. Here is what happened while you were away.")
+        else:
+            self.say(*text.welcome_lines(self.state, self.me, greeting.room))
+        tasks = {
+            asyncio.ensure_future(self._follow(client)),
+            asyncio.ensure_future(self._listen(client)),
+            asyncio.ensure_future(self._tick()),
+        }
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if client.status is not Status.CLOSED:
+                # Cancelled (the SSH session dropped): keep the seat, do not leave.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.close(), LEAVE_TIMEOUT)
+        return 0
+
+    async def _follow(self, client: CircleClient) -> None:
+        async for update in client.updates():
+            self._update(update)
+        if self._leaving:
+            return
+        detail = self._detail
+        if "removed" in detail:
+            self.say("You are no longer in the meeting. Take care.")
+        else:
+            self.say(detail if detail.endswith(".") else "The meeting has ended.")
+            self.say("Thank you for being here.")
+
+    def _update(self, update: Update) -> None:
+        if isinstance(update, Received):
+            before = self.state
+            self.state = apply(before, update.event)
+            at = getattr(update.event, "at", None)
+            if isinstance(at, float):
+                self._observe_clock(at)
+            self.say(*text.describe(update.event, before, self.state, self.me))
+        elif isinstance(update, Resynced):
+            self.state = update.state
+            if update.member_id:
+                self.me = update.member_id
+            if update.gap:
+                self.say("You were away long enough to miss part of the meeting.")
+            self.say(*text.status_lines(self.state, self.me))
+        elif isinstance(update, Error):
+            self.say(clean_line(update.message))
+        elif isinstance(update, StatusChanged):
+            self._status(update)
+
+    def _status(self, update: StatusChanged) -> None:
+        if update.status is Status.RECONNECTING and not self._dropped:
+            self._dropped = True
+            self.say("The connection dropped; reconnecting. Your place is kept.")
+        elif update.status is Status.CONNECTED and self._dropped:
+            self._dropped = False
+            self.say("Reconnected.")
+        elif update.status is Status.CLOSED:
+            self._detail = clean_line(update.detail)
+
+    def _observe_clock(self, server_time: float) -> None:
+        estimate = server_time - self._clock()
+        if self._offset is None or estimate > self._offset:
+            self._offset = estimate
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            turn, limit = self.state.turn, self.state.settings.share_limit
+            if turn is None or turn.holder != self.me or not limit or self._nudged == turn.id:
+                continue
+            if turn.elapsed_at(self._clock() + (self._offset or 0.0)) >= limit:
+                self._nudged = turn.id
+                self.say(text.nudge_line(limit))
+
+    async def _listen(self, client: CircleClient) -> None:
+        while True:
+            line = await self.source.readline()
+            if line is None:
+                await self._leave(client, quiet=False)
+                return
+            action = text.parse(line, self.state, self.me)
+            if isinstance(action, text.Say):
+                self.say(*action.lines)
+            elif isinstance(action, text.Send):
+                with contextlib.suppress(ConnectionError):
+                    await client.send(action.command)
+            elif isinstance(action, text.Quit):
+                await self._leave(client, quiet=action.quiet)
+                return
+
+    async def _leave(self, client: CircleClient, quiet: bool) -> None:
+        self._leaving = True
+        await client.leave(quiet=quiet)
+        self.say("You left quietly. Take care." if quiet else "You left the circle. Take care.")
+
+
+async def run_plain(
+    url: str,
+    source: LineSource,
+    write: Write,
+    *,
+    name: str = "",
+    passcode: str = "",
+    key: str = "",
+    agreed: bool = False,
+) -> int:
+    """Join ``url`` in plain mode; see ``PlainSession`` for the rest."""
+    session = PlainSession(url, source, write, name=name, passcode=passcode, key=key, agreed=agreed)
+    return await session.run()
+
+
+async def run_local(url: str, *, name: str = "", passcode: str = "", key: str = "") -> int:
+    """Plain mode on this process's standard input and output."""
+    return await run_plain(url, StdinLines(), write_stdout, name=name, passcode=passcode, key=key)
+
+
+# --- over SSH ---------------------------------------------------------------------------------
+
+
+async def serve_ssh(channel: PlainChannel) -> None:
+    """Plain mode for one SSH session; the seat's credentials are kept for a resume.
+
+    The gateway has already checked the passcode and the name: the channel's
+    passcode is a one-time ticket, and neither is asked for again. A member
+    coming back to a seat kept from a plain session resumes exactly (what
+    they missed is replayed); from a full-screen session, with the room as it
+    is now.
+    """
+    resume = channel.resume
+    if resume is not None and resume.name.casefold() != channel.name.casefold():
+        resume = None
+    clients: list[ResumableClient] = []
+
+    def make_client(*, name: str, passcode: str, key: str) -> CircleClient:
+        client = ResumableClient(
+            channel.url,
+            name=name,
+            passcode=passcode,
+            key=key,
+            agreed=True,
+            kept=resume if not clients else None,
+            on_seated=channel.keep,
+        )
+        clients.append(client)
+        return client
+
+    def joined(client: CircleClient) -> None:
+        if channel.seat_code:
+            channel.write(seat_code_line(channel.name, channel.seat_code))
+
+    if channel.notice:
+        channel.write(channel.notice)
+    session = PlainSession(
+        channel.url,
+        channel,
+        channel.write,
+        name=channel.name,
+        passcode=channel.passcode,
+        agreed=resume is not None,
+        make_client=make_client,
+        on_joined=joined,
+        locked=True,
+    )
+    try:
+        await session.run()
+    finally:
+        snapshot = clients[-1].snapshot() if clients else None
+        if snapshot is not None:
+            channel.keep(snapshot)
