@@ -1,4 +1,4 @@
-"""Every error Circle's protocol raises, under one root.
+"""Every error Circle raises, under one root.
 
 ::
 
@@ -6,17 +6,22 @@
     ├── LocalProtocolError   you misused this library (a bug on our side)
     ├── RemoteProtocolError  the peer sent something we cannot accept
     │   └── DecodeError      bytes that are not a valid Circle message
-    └── Refused              a well-formed command the room does not allow
+    ├── Refused              a well-formed command the room does not allow
+    │   └── TooManyAttempts  server.guard: no passcode guess from this address now
+    └── StoreError           server.store: a room operation that cannot be done
 
 ``Refused`` carries a stable ``code`` for programs and a ``message`` for people;
-the relay sends both back to the member in an ``Error`` frame.
+the relay sends both back to the member in an ``Error`` frame. The classes
+below the protocol's own live beside the code that raises them (``protocol``
+imports nothing of ours), but they hang from this one root, so ``except
+CircleError`` catches everything Circle raises on purpose.
 """
 
 from __future__ import annotations
 
 
 class CircleError(Exception):
-    """Root of every exception raised by Circle's protocol code."""
+    """Root of every exception Circle raises on purpose."""
 
 
 class LocalProtocolError(CircleError):

@@ -20,6 +20,7 @@ import asyncio
 import ipaddress
 from collections.abc import Callable
 
+from circle_room.protocol.errors import Refused
 from circle_room.server.config import Rate
 from circle_room.server.limits import TokenBucket
 
@@ -31,16 +32,17 @@ BUSY_WAIT = 1.0
 """Seconds a second simultaneous guess from one address is told to wait."""
 
 
-class TooManyAttempts(Exception):
-    """No guess allowed from this address now; try again in ``wait`` seconds."""
+class TooManyAttempts(Refused):
+    """No guess allowed from this address now; try again in ``wait`` seconds.
+
+    A refusal like any other (code ``too_many_attempts``, ``retry_after`` set),
+    so the relay sends it to the client as it is.
+    """
 
     def __init__(self, wait: float) -> None:
-        super().__init__(f"Too many wrong passcodes; try again in {max(1, round(wait))} s.")
+        message = f"Too many wrong passcodes; try again in {max(1, round(wait))} s."
+        super().__init__("too_many_attempts", message, round(wait, 2))
         self.wait = wait
-
-    @property
-    def message(self) -> str:
-        return str(self)
 
 
 def address_key(address: str) -> str:

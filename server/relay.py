@@ -27,7 +27,7 @@ from circle_room.protocol.errors import DecodeError, Refused
 from circle_room.protocol.messages import Error, Greeting, Hello
 from circle_room.protocol.model import Role
 from circle_room.server.config import RelayConfig
-from circle_room.server.guard import MAX_HASHING, Guard, TooManyAttempts
+from circle_room.server.guard import MAX_HASHING, Guard
 from circle_room.server.live_room import LiveRoom, Session
 from circle_room.server.store import Store, check_passcode, check_secret, hash_secret
 from circle_room.server.tickets import Tickets
@@ -231,12 +231,10 @@ class Relay:
         def right() -> bool:
             return fingerprint in good or check_passcode(hello.passcode, record.passcode_hash)
 
-        try:
-            if await self._guard.check(address, right, slow=True):
-                good.add(fingerprint)
-                return Role.MEMBER
-        except TooManyAttempts as too_many:
-            raise Refused("too_many_attempts", too_many.message, round(too_many.wait, 2)) from None
+        # ``TooManyAttempts`` is a ``Refused``: it goes back to the client as it is.
+        if await self._guard.check(address, right, slow=True):
+            good.add(fingerprint)
+            return Role.MEMBER
         raise Refused(
             "wrong_passcode", "That passcode is not right; check it with the facilitator."
         )

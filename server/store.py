@@ -19,6 +19,7 @@ from pathlib import Path
 import msgpack
 
 from circle_room.protocol.codec import decode_state, decode_value, encode_state, encode_value
+from circle_room.protocol.errors import CircleError
 from circle_room.protocol.model import RoomState, Settings
 
 ROOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS circles (
 """
 
 
-class StoreError(Exception):
+class StoreError(CircleError):
     """A room operation that cannot be done (bad name, duplicate, unknown)."""
 
 
