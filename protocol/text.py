@@ -4,9 +4,11 @@ Names and shares travel from one person's keyboard to everyone's screen, so
 nothing in them may drive a terminal: control characters (ESC and the rest of
 C0/C1) are dropped, bidi overrides and other invisible format characters are
 dropped (they can make text read differently from what was sent), and the
-text is NFC-normalised so the same name always compares equal. Limits are
-checked after cleaning and reported as ``Refused``, never silently truncated,
-so a member never loses words without being told.
+text is NFC-normalised so the same name always compares equal. Text that
+draws nothing counts as blank: a name made only of zero-width joiners, or a
+share made only of them, would otherwise look like no name or no words at
+all. Limits are checked after cleaning and reported as ``Refused``, never
+silently truncated, so a member never loses words without being told.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ MAX_MESSAGE_CHARS = 200
 # Zero-width joiners are format characters too, but emoji sequences need them.
 _KEPT_FORMAT = {"\u200c", "\u200d"}
 _LINE_BREAKS = {"\n", "\r", "\u2028", "\u2029", "\x85"}
+_BLANK_LOOKING = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+"""Letters that draw nothing: dropped from one-line texts, never counted as visible."""
 
 
 def _clean(text: str, *, keep_newlines: bool) -> str:
@@ -39,6 +43,8 @@ def _clean(text: str, *, keep_newlines: bool) -> str:
             category = unicodedata.category(ch)
             if category in ("Cc", "Cs", "Co", "Cn"):
                 continue
+            if ch in _BLANK_LOOKING and not keep_newlines:
+                continue  # In a name, it would look empty or copy another's.
             if category == "Cf" and ch not in _KEPT_FORMAT:
                 continue
             if category == "Zs":
@@ -48,19 +54,34 @@ def _clean(text: str, *, keep_newlines: bool) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-_BLANK_LOOKING = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
-"""Letters that draw nothing: a name of them would look empty or copy another's."""
+def draws_something(text: str) -> bool:
+    """Whether ``text`` has a character that shows on its own.
+
+    That is a letter, digit, punctuation mark or symbol that is not one of the
+    blank-looking letters. Spaces, zero-width joiners and combining marks show
+    nothing without such a character beside them.
+    """
+    return any(unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LOOKING for ch in text)
 
 
 def clean_line(text: str) -> str:
-    """Return ``text`` as one safe line: no controls, runs of spaces folded."""
-    visible = "".join(ch for ch in _clean(text, keep_newlines=False) if ch not in _BLANK_LOOKING)
-    return " ".join(visible.split())
+    """Return ``text`` as one safe line: no controls, runs of spaces folded.
+
+    Words that draw nothing are dropped, so text that draws nothing is "".
+    """
+    words = _clean(text, keep_newlines=False).split()
+    return " ".join(word for word in words if draws_something(word))
 
 
 def clean_block(text: str) -> str:
-    """Return ``text`` safe to display, keeping line breaks but no blank edges."""
-    lines = [line.rstrip() for line in _clean(text, keep_newlines=True).split("\n")]
+    """Return ``text`` safe to display, keeping line breaks but no blank edges.
+
+    A line that draws nothing is a blank line, so text that draws nothing is "".
+    """
+    lines = [
+        line.rstrip() if draws_something(line) else ""
+        for line in _clean(text, keep_newlines=True).split("\n")
+    ]
     # Fold runs of blank lines so one share cannot scroll everyone's screen away.
     folded: list[str] = []
     for line in lines:

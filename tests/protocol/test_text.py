@@ -18,6 +18,7 @@ from circle_room.protocol.text import (
     checked_share,
     clean_block,
     clean_line,
+    draws_something,
 )
 
 ESC = "\x1b"
@@ -174,7 +175,23 @@ def _refusal(call: object, text: str) -> Refused:
     return info.value
 
 
-@pytest.mark.parametrize("name", ["", "   ", "\n\t", f"{ESC}\u202e\u200b", "\x00\x07"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "   ",
+        "\n\t",
+        f"{ESC}\u202e\u200b",
+        "\x00\x07",
+        ZWJ,
+        ZWJ * 5,
+        ZWNJ * 3,
+        f"{ZWJ} {ZWNJ}",
+        f"{ZWJ}\u3164{ZWNJ}\u2800",
+        "\ufe0f",  # a variation selector alone
+        "\u0301\u0327",  # combining marks with nothing to sit on
+    ],
+)
 def test_a_name_needs_a_visible_character(name: str) -> None:
     assert _refusal(checked_name, name).code == "bad_name"
 
@@ -188,7 +205,18 @@ def test_name_length_is_counted_after_cleaning() -> None:
     assert str(MAX_NAME_CHARS) in refusal.message
 
 
-@pytest.mark.parametrize("share", ["", "  \n\n \t ", f"{ESC}[31m"[:1], "\u202e\u200b"])
+@pytest.mark.parametrize(
+    "share",
+    [
+        "",
+        "  \n\n \t ",
+        f"{ESC}[31m"[:1],
+        "\u202e\u200b",
+        ZWJ,
+        f"{ZWJ}\n{ZWNJ}\n  {ZWJ}",
+        "\u2800\u3164",
+    ],
+)
 def test_an_empty_share_is_refused(share: str) -> None:
     assert _refusal(checked_share, share).code == "empty_share"
 
@@ -206,6 +234,16 @@ def test_share_length_is_counted_after_cleaning() -> None:
 
 def test_a_share_keeps_its_lines() -> None:
     assert checked_share("  I felt that.\r\n\r\n\r\nThanks.  \n") == "  I felt that.\n\nThanks."
+
+
+def test_lines_that_draw_nothing_are_blank_lines() -> None:
+    # Otherwise a column of joiners would scroll everyone's screen past the folding.
+    assert clean_block(f"one\n{ZWJ}\n{ZWJ}\n{ZWNJ}\ntwo\n{ZWJ}") == "one\n\ntwo"
+
+
+def test_words_that_draw_nothing_are_dropped_from_a_line() -> None:
+    assert clean_line(f"Ana {ZWJ}{ZWJ} Bell") == "Ana Bell"
+    assert checked_message(ZWJ * 3) == ""  # So the relay's default pause message is used.
 
 
 def test_facilitator_messages() -> None:
@@ -246,9 +284,16 @@ NASTY = [
     "\u212b",
     "\u0958",  # a composition exclusion
 ]
+BLANK_LOOKING = ["\u3164", "\u115f", "\u1160", "\uffa0", "\u2800"]
+INVISIBLE = [ZWJ, ZWNJ, " ", "\u00a0", "\ufe0f", "\u0301", "\u20e3", "\u200b", *BLANK_LOOKING]
 texts = st.lists(st.sampled_from([*NASTY, "\r\n"]) | st.characters(), max_size=60).map(
     "".join
 ) | st.text(max_size=60)
+
+
+def _shows(ch: str) -> bool:
+    """Draws something by itself: a letter, digit, punctuation or symbol that is not blank."""
+    return unicodedata.category(ch)[0] in "LNPS" and ch not in BLANK_LOOKING
 
 
 def _assert_safe(out: str, *, newlines: bool) -> None:
@@ -266,6 +311,7 @@ def _assert_safe(out: str, *, newlines: bool) -> None:
 @given(texts)
 @example("e\u200b\u0301")
 @example("\u1100\x1b\u1161")
+@example("e\u115f\u0301")  # A blank-looking letter between a letter and its accent.
 def test_clean_line_output_is_safe_normalised_and_stable(text: str) -> None:
     out = clean_line(text)
     _assert_safe(out, newlines=False)
@@ -305,7 +351,27 @@ def test_checked_texts_either_refuse_or_return_their_clean_form(text: str) -> No
             assert out == clean(text)
 
 
-@pytest.mark.parametrize("blank", ["\u3164", "\u115f", "\u1160", "\uffa0", "\u2800"])
+@settings(max_examples=300)
+@given(texts | st.lists(st.sampled_from(INVISIBLE), max_size=12).map("".join))
+@example(ZWJ)
+@example(f"{ZWJ}\n{ZWNJ}")
+def test_text_whose_clean_form_draws_nothing_is_refused(text: str) -> None:
+    line, block = clean_line(text), clean_block(text)
+    if not any(_shows(ch) for ch in line):
+        assert _refusal(checked_name, text).code == "bad_name"
+    # Whatever is kept draws something, word by word and line by line.
+    assert all(any(_shows(ch) for ch in word) for word in line.split(" ") if line)
+    if not any(_shows(ch) for ch in block):
+        assert _refusal(checked_share, text).code == "empty_share"
+    assert all(any(_shows(ch) for ch in row) for row in block.split("\n") if row)
+
+
+@given(texts)
+def test_draws_something_agrees_with_the_definition(text: str) -> None:
+    assert draws_something(text) == any(_shows(ch) for ch in text)
+
+
+@pytest.mark.parametrize("blank", BLANK_LOOKING)
 def test_names_of_letters_that_draw_nothing_are_refused(blank: str) -> None:
     with pytest.raises(Refused) as refused:
         checked_name(blank * 3)

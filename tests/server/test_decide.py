@@ -177,7 +177,7 @@ def test_names_that_look_the_same_are_the_same_name(room: RoomState, taken: str,
     refuse(state, None, Join(name), "name_taken")
 
 
-@pytest.mark.parametrize("name", ["", "   ", "\x1b\u202e", "x" * 33])
+@pytest.mark.parametrize("name", ["", "   ", "\x1b\u202e", "x" * 33, "\u200d\u200c"])
 def test_a_bad_name_is_refused(room: RoomState, name: str) -> None:
     refuse(room, None, Join(name), "bad_name")
 
@@ -285,6 +285,7 @@ def test_only_the_holder_shares(room: RoomState) -> None:
 def test_an_empty_or_long_share_is_refused(room: RoomState) -> None:
     state = holding(room, ANA)
     refuse(state, ANA, Share(" \n\x1b "), "empty_share")
+    refuse(state, ANA, Share("\u200d"), "empty_share")
     refuse(state, ANA, Share("x" * 4001), "share_too_long")
 
 
