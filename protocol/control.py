@@ -1,0 +1,141 @@
+"""Control frames (tags 1-9): the handshake and the replies outside the event stream.
+
+A control frame is ``[tag, field...]``: no ``ref``, no ``seq`` in its header
+(``Error.ref`` and ``Snapshot.seq`` are ordinary fields). docs/protocol.md,
+"Handshake" and "Control frames", is the reference; ``protocol.messages``
+gathers these with the commands and events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from circle_room.protocol.model import RoomState
+
+
+@dataclass(frozen=True)
+class Greeting:
+    """Relay -> client, the first frame after the websocket opens.
+
+    Everything a client needs before it asks the person anything: which
+    versions to choose from, the agreements to show, whether to ask for a
+    passcode.
+    """
+
+    TAG: ClassVar[int] = 1
+    versions: tuple[int, ...]
+    """Protocol versions the relay speaks, oldest first."""
+    room: str
+    """The room's name (the URL path)."""
+    agreements: tuple[str, ...]
+    """Group agreements to show and have accepted before sending ``Hello``."""
+    needs_passcode: bool
+    """Members must send the passcode; a facilitator's key does instead."""
+    waiting_room: bool = False
+    """Newcomers who join as members wait until a facilitator admits them."""
+    locked: bool = False
+    """No new members are being let in right now (facilitators still may join)."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Credentials to take back one's place after a dropped connection (in ``Hello``)."""
+
+    token: str
+    """The ``token`` from the last ``Welcome``."""
+    epoch: str
+    """The ``epoch`` from the last ``Welcome``."""
+    seq: int
+    """The last event ``seq`` this client applied (or of its last ``Welcome``/``Snapshot``)."""
+
+
+@dataclass(frozen=True)
+class Hello:
+    """Client -> relay, answers ``Greeting``; must arrive within the handshake timeout.
+
+    A member sends ``name`` (and ``passcode`` if the room needs one); a
+    facilitator sends ``key``, which is checked first and stands in for the
+    passcode. When resuming, send every field again as well as ``resume``:
+    if the seat is gone, the relay joins the client afresh with them.
+    """
+
+    TAG: ClassVar[int] = 2
+    version: int
+    """Chosen from ``Greeting.versions``."""
+    name: str = ""
+    """Display name; the relay cleans it (``protocol.text``) and may refuse it."""
+    passcode: str = ""
+    """The room's passcode, or ""; never cleaned."""
+    key: str = ""
+    """The room's facilitator key; empty for members."""
+    agreed: bool = False
+    """The person accepted the group agreements shown from ``Greeting``."""
+    resume: Resume | None = None
+    """Take back a seat after a drop; None for a new join."""
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """Relay -> client: you are in. Events follow, starting after ``seq``."""
+
+    TAG: ClassVar[int] = 3
+    version: int
+    """The version chosen in ``Hello.version``; everything after speaks it."""
+    member_id: int
+    """Your id in this room, for as long as the seat lasts; never reused."""
+    token: str
+    """Secret for ``Resume``; keep it for this meeting only."""
+    epoch: str
+    """Identifies this room's event history; changes when history is lost."""
+    seq: int
+    """Sequence number of the last event folded into ``state`` (or, resumed, into yours).
+
+    After a resume this is ``Resume.seq``, or the seq at which you entered the
+    circle if that is later: nothing from before you entered is replayed.
+    """
+    resumed: bool
+    """True: the missed events follow and ``state`` is None; keep your own state.
+    False: ``state`` is the room now; anything missed before it is gone for good."""
+    state: RoomState | None = None
+    """The room as you may see it (``server.audience.view_for``), when not resumed.
+
+    A waiting member's holds only the settings and themself.
+    """
+
+
+@dataclass(frozen=True)
+class Error:
+    """Relay -> client: a command was refused or a frame was not understood."""
+
+    TAG: ClassVar[int] = 4
+    ref: int
+    """The ``ref`` of the command refused, or 0 when not about a command.
+
+    0 also when the frame could not be read, so its ``ref`` is unknown.
+    """
+    code: str
+    """Stable, for programs (``protocol.refusals.RefusalCode``); match on this."""
+    message: str
+    """A sentence for the person; programs never match on it."""
+    retry_after: float | None = None
+    """Seconds until the same thing can succeed (rate limits), else None."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Relay -> client: replace your state with ``state`` and your seq with ``seq``.
+
+    Sent to a member right after the ``MemberAdmitted`` that lets them in from
+    the waiting room; both carry the same ``seq``.
+    """
+
+    TAG: ClassVar[int] = 5
+    seq: int
+    """The seq of the event ``state`` includes last."""
+    state: RoomState
+    """The room as this member may see it."""
+
+
+Control = Greeting | Hello | Welcome | Error | Snapshot
+CONTROL_TYPES: tuple[type, ...] = (Greeting, Hello, Welcome, Error, Snapshot)

@@ -1,0 +1,73 @@
+"""docs/protocol.md and the message classes say the same thing.
+
+The tables of the message reference and the value types are read from the
+document and compared with the dataclasses: tag, name, wire form (fields in
+order) and which fields are optional. Every message says what it is for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from circle_room.protocol import messages
+from circle_room.protocol.messages import COMMAND_TYPES, CONTROL_TYPES, EVENT_TYPES
+from circle_room.protocol.model import Member, Pause, RoomState, Round, Settings, Turn
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+
+MESSAGES = [*CONTROL_TYPES, *COMMAND_TYPES, *EVENT_TYPES]
+
+
+def _names(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def _optional(cls: type) -> list[str]:
+    return [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    ]
+
+
+def _row(cls: type) -> list[str]:
+    tag = cls.TAG  # type: ignore[attr-defined]
+    found = re.findall(rf"^\| {tag} \| {cls.__name__} \| (.*)$", DOC, re.M)
+    assert len(found) == 1, f"{cls.__name__}: {len(found)} rows with tag {tag}"
+    return [cell.strip() for cell in found[0].split(" | ")]
+
+
+@pytest.mark.parametrize("cls", MESSAGES, ids=lambda c: c.__name__)
+def test_the_wire_form_in_the_docs_is_the_dataclass(cls: type) -> None:
+    head = ["ref"] if cls in COMMAND_TYPES else ["seq"] if cls in EVENT_TYPES else []
+    expected = ", ".join([str(cls.TAG), *head, *_names(cls)])  # type: ignore[attr-defined]
+    assert _row(cls)[0] == f"`[{expected}]`"
+
+
+@pytest.mark.parametrize("cls", MESSAGES, ids=lambda c: c.__name__)
+def test_optional_fields_are_marked_with_their_default(cls: type) -> None:
+    fields = _row(cls)[1]
+    for name in _names(cls):
+        marked = re.search(rf"`{name}` [^`;]*?= ", fields) is not None
+        assert marked == (name in _optional(cls)), f"{cls.__name__}.{name}"
+
+
+@pytest.mark.parametrize("cls", [Settings, Member, Turn, Pause, Round, RoomState])
+def test_the_value_types_in_the_docs_are_the_dataclasses(cls: type) -> None:
+    assert f"**{cls.__name__}** = `[{', '.join(_names(cls))}]`" in DOC
+
+
+@pytest.mark.parametrize("cls", MESSAGES, ids=lambda c: c.__name__)
+def test_every_message_says_what_it_is_for(cls: type) -> None:
+    # A dataclass without one gets a generated "Name(field, ...)" docstring.
+    assert cls.__doc__ and not cls.__doc__.startswith(f"{cls.__name__}(")
+
+
+def test_every_message_is_in_the_index() -> None:
+    for cls in MESSAGES:
+        assert getattr(messages, cls.__name__) is cls
+        assert cls.__name__ in messages.__all__
