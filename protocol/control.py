@@ -56,7 +56,8 @@ class Hello:
 
     A member sends ``name`` (and ``passcode`` if the room needs one); a
     facilitator sends ``key``, which is checked first and stands in for the
-    passcode. When resuming, send every field again as well as ``resume``:
+    passcode (a seat of the relay's SSH gateway sends its ``ticket`` instead).
+    When resuming, send every field again as well as ``resume``:
     if the seat is gone, the relay joins the client afresh with them.
     """
 
@@ -73,6 +74,12 @@ class Hello:
     """The person accepted the group agreements shown from ``Greeting``."""
     resume: Resume | None = None
     """Take back a seat after a drop; None for a new join."""
+    ticket: str = ""
+    """A one-time join ticket from the relay's own SSH gateway, or "" (``server.tickets``).
+
+    It stands in for the passcode for the one name it was minted for. Other
+    clients never have one and leave it out.
+    """
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class PlainChannel(Protocol):
 
     url: str
     name: str
-    passcode: str
+    ticket: str
     """A one-time join ticket: the gateway has checked the real passcode already."""
     resume: Credentials | None
     """Credentials kept from this seat's last session."""

@@ -203,7 +203,7 @@ class Relay:
             if room.state.settings.agreements and not hello.agreed:
                 raise Refused("agreements", "Please read and accept the group agreements first.")
             session = room.join(ws, hello, role)
-            self.tickets.spend(hello.passcode)  # A ticket seats one member, once.
+            self.tickets.spend(hello.ticket)  # A ticket seats one member, once.
             return session
         except Refused as refused:
             await self._refuse(ws, CloseCode.REFUSED, refused)
@@ -222,7 +222,7 @@ class Relay:
             raise Refused("wrong_key", "That facilitator key is not this room's.")
         if not record.needs_passcode:
             return Role.MEMBER
-        if self.tickets.valid(hello.passcode, record.name, hello.name, self._clock()):
+        if self.tickets.valid(hello.ticket, record.name, hello.name, self._clock()):
             return Role.MEMBER
         address = ws.remote_address[0] if ws.remote_address else "?"
         good = self._good_passcodes.setdefault(record.name, set())

@@ -277,7 +277,7 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         env = child_env(gateway.host_env(), self._term, client_env, extra)
         secrets = json.dumps(
             {
-                "passcode": self._ticket,
+                "ticket": self._ticket,
                 "resume": self.seat.credentials.line() if self.seat.credentials else "",
                 "seat_code": self.seat.code,
             }
@@ -403,7 +403,7 @@ class _PlainChannel:
         self._session = session
         self.url = url
         self.name = session.name
-        self.passcode = ticket
+        self.ticket = ticket
         self.resume = session.seat.credentials
         self.seat_code = session.seat.code
         self.notice = notice

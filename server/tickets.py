@@ -5,11 +5,11 @@ passcode (under its own per-address limit). Its seats reach the relay over
 loopback, all from 127.0.0.1, so sending the real passcode again would put
 every SSH member in one wrong-passcode bucket: one person's typos would lock
 everyone out. Instead the gateway mints a ticket, and the seat sends it in
-``Hello.passcode`` (the wire does not change). The relay accepts a ticket in
-place of the passcode when it names the same room and name, before its
-expiry, and only once: it is spent when the seat is welcomed. Anything that
-is not a live ticket goes through the ordinary passcode check and limit, so
-remote clients gain nothing.
+``Hello.ticket`` (an optional trailing field: other clients leave it out).
+The relay accepts a ticket in place of the passcode when it names the same
+room and name, before its expiry, and only once: it is spent when the seat is
+welcomed. A hello without a live ticket goes through the ordinary passcode
+check and limit, so remote clients gain nothing.
 
 Tickets are 256-bit random strings kept only as hashes.
 """

@@ -188,13 +188,18 @@ GOLDEN = [
     (CommandFrame(7, Yield()), b"\x92\x0b\x07", [11, 7]),
     (
         Hello(1, "Ana", agreed=True),
-        b"\x97\x02\x01\xa3Ana\xa0\xa0\xc3\xc0",
-        [2, 1, "Ana", "", "", True, None],
+        b"\x98\x02\x01\xa3Ana\xa0\xa0\xc3\xc0\xa0",
+        [2, 1, "Ana", "", "", True, None, ""],
     ),
     (
         Hello(1, "Ana", resume=Resume("tok", "ep", 12)),
-        b"\x97\x02\x01\xa3Ana\xa0\xa0\xc2\x93\xa3tok\xa2ep\x0c",
-        [2, 1, "Ana", "", "", False, ["tok", "ep", 12]],
+        b"\x98\x02\x01\xa3Ana\xa0\xa0\xc2\x93\xa3tok\xa2ep\x0c\xa0",
+        [2, 1, "Ana", "", "", False, ["tok", "ep", 12], ""],
+    ),
+    (
+        Hello(1, "Robin", ticket="ticket:t"),
+        b"\x98\x02\x01\xa5Robin\xa0\xa0\xc2\xc0\xa8ticket:t",
+        [2, 1, "Robin", "", "", False, None, "ticket:t"],
     ),
     (
         EventFrame(9, StickGiven(2, 4, Via.QUEUE, 1.5)),
@@ -310,7 +315,9 @@ def test_trailing_unknown_fields_are_ignored() -> None:
         5, Shared(1, 1, "hi")
     )
     assert decode(packed(17, 3, 2, False, None, [1])) == CommandFrame(3, MeToo(2, on=False))
-    assert decode(packed(2, 1, "Ana", "", "", True, None, "later")) == Hello(1, "Ana", agreed=True)
+    assert decode(packed(2, 1, "Ana", "", "", True, None, "", "later")) == Hello(
+        1, "Ana", agreed=True
+    )
     assert decode(packed(11, 7, 1, 2, 3)) == CommandFrame(7, Yield())
 
 
@@ -318,6 +325,8 @@ def test_trailing_optional_fields_may_be_left_off() -> None:
     assert decode(packed(17, 3, 2)) == CommandFrame(3, MeToo(2, on=True))
     assert decode(packed(14, 1)) == CommandFrame(1, LowerHand(None))
     assert decode(packed(2, 1)) == Hello(1)
+    # A hello from before the ticket field: the ticket is "".
+    assert decode(packed(2, 1, "Ana", "pw", "", True, None)) == Hello(1, "Ana", "pw", agreed=True)
     assert decode(packed(1, [1], "room", [], False)) == Greeting((1,), "room", (), False)
 
 

@@ -8,12 +8,15 @@ order) and which fields are optional. Every message says what it is for.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
+import msgpack
 import pytest
 
-from circle_room.protocol import messages
+from circle_room.protocol import messages, model
+from circle_room.protocol.codec import encode
 from circle_room.protocol.messages import COMMAND_TYPES, CONTROL_TYPES, EVENT_TYPES
 from circle_room.protocol.model import Member, Pause, RoomState, Round, Settings, Turn
 
@@ -71,3 +74,42 @@ def test_every_message_is_in_the_index() -> None:
     for cls in MESSAGES:
         assert getattr(messages, cls.__name__) is cls
         assert cls.__name__ in messages.__all__
+
+
+# --- the golden examples ------------------------------------------------------------------
+
+
+def _examples() -> list[tuple[str, str, bytes]]:
+    """(value as written, array as written, bytes of the hex dump) of every dumped example."""
+    found = []
+    for block in re.findall(r"```\n(.*?)```", DOC, re.S):
+        lines = block.splitlines()
+        dump = [line for line in lines if re.match(r"[0-9a-f]{4}  ", line)]
+        if dump:
+            data = bytes.fromhex(" ".join(line[6:53] for line in dump))
+            found.append((lines[0], lines[1], data))
+    return found
+
+
+def _value(written: str) -> object:
+    names = {**vars(messages), **vars(model)}
+    # Member(1, "Sam", FACILITATOR, PRESENT): roles and presences go unqualified.
+    names.update({m.name: m for m in (*model.Role, *model.Presence)})
+    return eval(written, names)
+
+
+@pytest.mark.parametrize(("written", "array", "data"), _examples(), ids=lambda x: str(x)[:30])
+def test_golden_examples_are_what_the_codec_makes(written: str, array: str, data: bytes) -> None:
+    value = _value(written)
+    assert encode(value) == data  # type: ignore[arg-type]
+    as_json = json.dumps(msgpack.unpackb(data), ensure_ascii=False, separators=(", ", ": "))
+    assert as_json.replace("null", "nil") == array
+
+
+def test_every_golden_example_says_its_size() -> None:
+    sizes = [int(n) for n in re.findall(r" — (\d+) bytes", DOC)]
+    assert sizes == [len(data) for _, _, data in _examples()]
+
+
+def test_there_are_golden_examples_to_check() -> None:
+    assert len(_examples()) >= 15

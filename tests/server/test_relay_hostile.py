@@ -442,15 +442,21 @@ async def test_a_ticket_stands_in_for_the_passcode_once_for_its_name(meeting: Me
     async def hello(name: str) -> ClientConnection:
         ws = await meeting.connection()
         await raw_greeting(ws)
-        await ws.send(encode(Hello(1, name, ticket, "", True)))
+        await ws.send(encode(Hello(1, name, agreed=True, ticket=ticket)))
         return ws
 
     async def refusal(name: str) -> list[str]:
         _, frames = await read_until_closed(await hello(name))
         return [f.code for f in frames if isinstance(f, Error)]
 
-    # Another name cannot use it: it is just a wrong passcode.
+    # Another name cannot use it: without a passcode, that is a wrong passcode.
     assert await refusal("Mallory") == ["wrong_passcode"]
+    # Nor does it work as a passcode: a ticket rides in its own field.
+    ws = await meeting.connection()
+    await raw_greeting(ws)
+    await ws.send(encode(Hello(1, "Robin", ticket, "", True)))
+    _, frames = await read_until_closed(ws)
+    assert [f.code for f in frames if isinstance(f, Error)] == ["wrong_passcode"]
     assert isinstance(await next_control(await hello("robin")), Welcome)
     assert len(tickets) == 0, "spent by the welcome"
     assert await refusal("Robin") == ["wrong_passcode"]

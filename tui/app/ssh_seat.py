@@ -8,9 +8,11 @@ join`` plus what a seat behind the gateway needs:
 - its secrets come on the pipe ``CIRCLE_SECRETS_FD`` (read once, then
   closed), never on the command line or in the environment where other
   processes could read them: a one-time join ticket that stands in for the
-  passcode, the credentials to resume the seat, and the seat code;
+  passcode (sent as ``Hello.ticket``), the credentials to resume the seat,
+  and the seat code;
 - the name and the ticket are fixed: the gateway already checked them, so
-  whatever the join screen's fields say, this seat joins as itself;
+  the join screen asks for no passcode, and whatever its name field says,
+  this seat joins as itself;
 - it reports its own credentials on ``CIRCLE_REPORT_FD`` each time it is welcomed;
 - the seat code is printed before the app starts and after it ends, and shown
   as a notification when it opens;
@@ -27,8 +29,9 @@ import json
 import os
 import sys
 import termios
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from circle_room.protocol.messages import Greeting
 from circle_room.protocol.seat import seat_code_line
 from circle_room.tui.app.terminal import CLEAR_SCREEN
 from circle_room.tui.client.connection import CircleClient
@@ -37,7 +40,7 @@ from circle_room.tui.client.seat import Credentials, ResumableClient
 
 @dataclass(frozen=True)
 class Secrets:
-    passcode: str = ""
+    ticket: str = ""
     """The one-time join ticket."""
     resume: Credentials | None = None
     seat_code: str = ""
@@ -57,7 +60,7 @@ def read_secrets(fd: int) -> Secrets:
     if not isinstance(found, dict):
         return Secrets()
     resume = Credentials.from_line(str(found.get("resume", "")))
-    return Secrets(str(found.get("passcode", "")), resume, str(found.get("seat_code", "")))
+    return Secrets(str(found.get("ticket", "")), resume, str(found.get("seat_code", "")))
 
 
 def take_terminal() -> None:
@@ -98,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     resume = [kept] if kept is not None and kept.name.casefold() == name.casefold() else []
 
     class SeatDialer(Dialer):
+        async def greeting(self) -> Greeting:
+            # The ticket stands in for the passcode: for this seat, there is none to ask.
+            return replace(await super().greeting(), needs_passcode=False)
+
         def client(self, details: Details, agreed: bool) -> CircleClient:
             # The seat is already authenticated: its name and ticket are not up for change.
             return ResumableClient(
                 self.url,
                 name=name,
-                passcode=secrets.passcode,
+                ticket=secrets.ticket,
                 agreed=agreed,
                 kept=resume.pop() if resume else None,
                 on_seated=report,
@@ -114,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             if code_line:
                 self.notify(code_line, title="Your seat code", timeout=60, markup=False)
 
-    app = SeatApp(Details(args.url, name, secrets.passcode), dialer=SeatDialer(args.url))
+    app = SeatApp(Details(args.url, name), dialer=SeatDialer(args.url))
     app.run(mouse=mouse)
     if app.quiet:
         sys.stdout.write(CLEAR_SCREEN)

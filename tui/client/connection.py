@@ -188,6 +188,7 @@ class CircleClient:
         passcode: str = "",
         key: str = "",
         agreed: bool = True,
+        ticket: str = "",
         compression: bool = True,
         backoff_cap: float = 10.0,
         ping_interval: float | None = 20.0,
@@ -208,6 +209,8 @@ class CircleClient:
         self.passcode = passcode
         self.key = key
         self.agreed = agreed
+        self.ticket = ticket
+        """A one-time join ticket from the SSH gateway (its seats only), else ""."""
         self._compression = compression
         self._backoff_cap = backoff_cap
         self._ping = (ping_interval, ping_timeout)
@@ -275,7 +278,9 @@ class CircleClient:
         common = set(greeting.versions) & set(PROTOCOL_VERSIONS)
         if not common:
             raise JoinRefused("version", "This client and the relay share no protocol version.")
-        hello = Hello(max(common), self.name, self.passcode, self.key, self.agreed, resume)
+        hello = Hello(
+            max(common), self.name, self.passcode, self.key, self.agreed, resume, self.ticket
+        )
         await ws.send(encode(hello))
         reply = await _receive(ws)
         if isinstance(reply, Error):

@@ -205,7 +205,7 @@ class PlainSession:
                 except Refused as refused:
                     self.say(refused.message)
                     continue
-            if greeting.needs_passcode and not self.passcode and not self.key:
+            if greeting.needs_passcode and not self.passcode and not self.key and not self._locked:
                 passcode = await self.ask("What is the room's passcode?", secret=True)
                 if passcode is None:
                     return None
@@ -371,8 +371,8 @@ async def run_local(url: str, *, name: str = "", passcode: str = "", key: str = 
 async def serve_ssh(channel: PlainChannel) -> None:
     """Plain mode for one SSH session; the seat's credentials are kept for a resume.
 
-    The gateway has already checked the passcode and the name: the channel's
-    passcode is a one-time ticket, and neither is asked for again. A member
+    The gateway has already checked the passcode and the name: the seat joins
+    with the channel's one-time ticket, and neither is asked for again. A member
     coming back to a seat kept from a plain session resumes exactly (what
     they missed is replayed); from a full-screen session, with the room as it
     is now.
@@ -388,6 +388,7 @@ async def serve_ssh(channel: PlainChannel) -> None:
             name=name,
             passcode=passcode,
             key=key,
+            ticket=channel.ticket,
             agreed=True,
             kept=resume if not clients else None,
             on_seated=channel.keep,
@@ -406,7 +407,6 @@ async def serve_ssh(channel: PlainChannel) -> None:
         channel,
         channel.write,
         name=channel.name,
-        passcode=channel.passcode,
         agreed=resume is not None,
         make_client=make_client,
         on_joined=joined,
