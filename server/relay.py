@@ -29,7 +29,8 @@ from circle_room.protocol.model import Role
 from circle_room.server.config import RelayConfig
 from circle_room.server.guard import MAX_HASHING, Guard
 from circle_room.server.live_room import LiveRoom, Session
-from circle_room.server.store import Store, check_passcode, check_secret, hash_secret
+from circle_room.server.passcode_cache import PasscodeCache
+from circle_room.server.store import Store, check_secret
 from circle_room.server.tickets import Tickets
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ class Relay:
         self.tickets = Tickets()
         """One-time join tickets minted by the SSH gateway for its seats (``server.tickets``)."""
         self._guard = Guard(self.config.passcode_rate, clock, self.hashing)
-        self._good_passcodes: dict[str, set[str]] = {}
+        self.passcodes = PasscodeCache()
+        """Passcodes found right, so scrypt runs once per passcode (the SSH gateway shares it)."""
 
     def restore(self) -> None:
         """Bring back every circle a previous relay left in the store."""
@@ -225,15 +227,12 @@ class Relay:
         if self.tickets.valid(hello.ticket, record.name, hello.name, self._clock()):
             return Role.MEMBER
         address = ws.remote_address[0] if ws.remote_address else "?"
-        good = self._good_passcodes.setdefault(record.name, set())
-        fingerprint = hash_secret(hello.passcode)
 
         def right() -> bool:
-            return fingerprint in good or check_passcode(hello.passcode, record.passcode_hash)
+            return self.passcodes.check(hello.passcode, record.passcode_hash)
 
         # ``TooManyAttempts`` is a ``Refused``: it goes back to the client as it is.
         if await self._guard.check(address, right, slow=True):
-            good.add(fingerprint)
             return Role.MEMBER
         raise Refused(
             "wrong_passcode", "That passcode is not right; check it with the facilitator."

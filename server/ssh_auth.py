@@ -20,7 +20,7 @@ from circle_room.protocol.text import checked_name, clean_line
 from circle_room.server.guard import TooManyAttempts
 from circle_room.server.ssh_seats import Seat, seat_code_matches
 from circle_room.server.ssh_session import Session
-from circle_room.server.store import ROOM_NAME, check_passcode, hash_secret
+from circle_room.server.store import ROOM_NAME
 
 if TYPE_CHECKING:
     from circle_room.server.ssh_gateway import SSHGateway
@@ -172,17 +172,11 @@ class LoginServer(asyncssh.SSHServer):
         record = gateway.relay.store.room(room)
         if record is None:
             return False
-        fingerprint = (room, hash_secret(record.passcode_hash + "\0" + passcode))
 
         def right() -> bool:
-            return fingerprint in gateway.good_passcodes or check_passcode(
-                passcode, record.passcode_hash
-            )
+            return gateway.relay.passcodes.check(passcode, record.passcode_hash)
 
-        if not await gateway.guard.check(self._address, right, slow=True):
-            return False
-        gateway.good_passcodes.add(fingerprint)
-        return True
+        return await gateway.guard.check(self._address, right, slow=True)
 
     async def _seat_code(self, room: str, given: str) -> Challenge:
         seat, self._asking = self._asking, None

@@ -77,8 +77,6 @@ class SSHGateway:
         self.seats = Seats(relay.config.grace_period * 2, clock)
         self.guard = Guard(relay.config.passcode_rate, clock, relay.hashing)
         """Passcode and seat-code guesses per source address."""
-        self.good_passcodes: set[tuple[str, str]] = set()
-        """Fingerprints of passcodes found right, so scrypt runs once per passcode."""
         self.sessions: set[Session] = set()
         self.connections: set[asyncssh.SSHServerConnection] = set()
         self._logins: Counter[str] = Counter()

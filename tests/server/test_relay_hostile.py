@@ -41,7 +41,7 @@ from circle_room.protocol.messages import (
     Yield,
 )
 from circle_room.protocol.model import Presence, Settings
-from circle_room.server import relay as relay_module
+from circle_room.server import passcode_cache
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.tui.client.connection import Status
 from tests.server.support import (
@@ -412,13 +412,13 @@ async def test_parallel_wrong_passcodes_are_counted_before_they_are_checked(
 ) -> None:
 
     checked: list[str] = []
-    real = relay_module.check_passcode
+    real = passcode_cache.check_passcode
 
     def counting(passcode: str, stored: str) -> bool:
         checked.append(passcode)
         return real(passcode, stored)
 
-    monkeypatch.setattr(relay_module, "check_passcode", counting)
+    monkeypatch.setattr(passcode_cache, "check_passcode", counting)
 
     async def attempt(passcode: str) -> list[str]:
         ws = await meeting.connection()

@@ -21,7 +21,7 @@ import asyncssh
 import pytest
 
 from circle_room.protocol.model import Presence
-from circle_room.server import ssh_auth as ssh_auth_module
+from circle_room.server import passcode_cache
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.ssh_auth import NAME_PROMPT, LoginServer
 from circle_room.server.ssh_gateway import (
@@ -439,13 +439,13 @@ async def test_parallel_passcode_guesses_are_counted_before_they_are_checked(
 
     gateway = await make_gateway(max_logins_per_address=20)
     checked: list[str] = []
-    real = ssh_auth_module.check_passcode
+    real = passcode_cache.check_passcode
 
     def counting(passcode: str, stored: str) -> bool:
         checked.append(passcode)
         return real(passcode, stored)
 
-    monkeypatch.setattr(ssh_auth_module, "check_passcode", counting)
+    monkeypatch.setattr(passcode_cache, "check_passcode", counting)
     await asyncio.gather(*(refused(gateway, f"guess {n}") for n in range(12)))
     assert 1 <= len(checked) <= 3  # The bucket holds three.
 
@@ -677,3 +677,15 @@ async def until_started(started: list[asyncio.subprocess.Process]) -> None:
 async def fds_back_to(count: int) -> None:
     while open_fds() > count:
         await asyncio.sleep(0.01)  # Polling /proc: nothing to wait on.
+
+
+async def test_a_passcode_the_relay_found_right_is_not_hashed_again_at_login(
+    gateway: SSHGateway, join: JoinFn, running: RunningRelay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await join(running.url, "Dana", passcode=PASSCODE)  # scrypt runs once, here.
+    hashed: list[str] = []
+    monkeypatch.setattr(passcode_cache, "check_passcode", lambda p, s: bool(hashed.append(p)))
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    conn.close()
+    assert hashed == []
+    assert gateway.relay.passcodes is running.relay.passcodes
