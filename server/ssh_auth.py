@@ -4,26 +4,26 @@ Keyboard-interactive authentication asks the questions (any client key is
 fine; no system account is ever involved). The SSH user name picks the room.
 Passcode and seat-code guesses share one limit per source address
 (``server.guard``). Approval belongs to one user name: a client that changes
-its user name mid-login (SSH allows it) starts again from nothing.
+its user name mid-login (SSH allows it) starts again from nothing. What a
+login needs of the gateway is ``LoginHost``; it does not import the gateway.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import asyncssh
 
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.model import Presence
 from circle_room.protocol.text import checked_name, clean_line
-from circle_room.server.guard import TooManyAttempts
-from circle_room.server.ssh_seats import Seat, seat_code_matches
+from circle_room.server.guard import Guard, TooManyAttempts
+from circle_room.server.relay import Relay
+from circle_room.server.ssh_config import GatewayConfig
+from circle_room.server.ssh_seats import Seat, Seats, seat_code_matches
 from circle_room.server.ssh_session import Session
 from circle_room.server.store import ROOM_NAME
-
-if TYPE_CHECKING:
-    from circle_room.server.ssh_gateway import SSHGateway
 
 NAME_PROMPT = "Your name in the circle: "
 PASSCODE_PROMPT = "Passcode: "
@@ -35,10 +35,26 @@ Challenge = asyncssh.auth.KbdIntChallenge
 KbdIntResponse = asyncssh.auth.KbdIntResponse
 
 
+class LoginHost(Protocol):
+    """What a login needs of the gateway it came through (``server.ssh_gateway``)."""
+
+    relay: Relay
+    config: GatewayConfig
+    guard: Guard
+    seats: Seats
+    connections: set[asyncssh.SSHServerConnection]
+
+    def login_began(self, address: str) -> bool: ...
+
+    def login_ended(self, address: str) -> None: ...
+
+    def open_session(self, room: str, name: str, seat: Seat | None) -> Session | None: ...
+
+
 class LoginServer(asyncssh.SSHServer):
     """One SSH connection, from the first byte to its session."""
 
-    def __init__(self, gateway: SSHGateway) -> None:
+    def __init__(self, gateway: LoginHost) -> None:
         self._gateway = gateway
         self._address = "?"
         self._conn: asyncssh.SSHServerConnection | None = None

@@ -5,7 +5,7 @@ An asyncssh server runs inside the relay's process. The pieces:
 - ``server.ssh_keys``: the host key, kept in the data directory;
 - ``server.ssh_auth``: logging in (room, passcode, name, seat code);
 - ``server.ssh_session``: one session, full screen (``server.ssh_pty``) or
-  plain (``server.line_editor`` and the runner the composer passes in: the
+  plain (``server.ssh_plain`` and the runner the composer passes in: the
   server package does not import the client);
 - ``server.ssh_seats``: seats kept across dropped sessions, behind a seat code;
 - ``server.tickets``: how a seat joins the relay without the passcode.
@@ -13,7 +13,9 @@ An asyncssh server runs inside the relay's process. The pieces:
 This module holds them together and keeps the counts that bound what one
 host will do for strangers: connections still logging in (overall and per
 address), sessions, full-screen seats. ``close`` ends every session (the
-host quit).
+host quit). The logins and the sessions see the gateway only as the
+``LoginHost`` and ``SessionHost`` they declare, so neither imports this
+module.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import asyncssh
 
@@ -34,6 +36,7 @@ from circle_room.server.relay import Relay
 from circle_room.server.ssh_auth import LoginServer
 from circle_room.server.ssh_config import CHILD_MODULE, GatewayConfig
 from circle_room.server.ssh_keys import HOST_KEY_FILE, fingerprint, load_host_key, ssh_command
+from circle_room.server.ssh_plain import PlainRunner
 from circle_room.server.ssh_seats import Seat, Seats
 from circle_room.server.ssh_session import Mode, Session, SessionStats
 
@@ -51,8 +54,6 @@ __all__ = [
     "load_host_key",
     "ssh_command",
 ]
-
-PlainRunner = Callable[[PlainChannel], Awaitable[None]]
 
 
 class SSHGateway:

@@ -31,8 +31,19 @@ TERM_PATTERN = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 INHERITED = frozenset({"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "PYTHONPATH"})
 """Host variables a child keeps (plus ``LC_*``); nothing else of the host's leaks in."""
 
+READ_SIZE = 65536
 Size = tuple[int, int, int, int]
 """Columns, rows, pixel width, pixel height (as SSH sends them)."""
+
+
+def os_read(fd: int, size: int = READ_SIZE) -> bytes:
+    """``os.read`` where a closed other side (EIO on a PTY) reads as the end."""
+    try:
+        return os.read(fd, size)
+    except BlockingIOError:
+        raise
+    except OSError:
+        return b""
 
 
 def safe_term(value: str | None) -> str | None:

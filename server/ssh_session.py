@@ -5,13 +5,15 @@
   master, and window changes are forwarded.
 - **plain** (``ssh -T``, ``TERM=dumb``, ``ssh ROOM@HOST plain``, or when the
   full-screen seats are all taken): plain line mode, in-process, through the
-  runner the composer passes in; typed bytes go through a ``LineEditor``.
+  runner the composer passes in, reading and writing lines through a
+  ``PlainSeat`` (``server.ssh_plain``).
 
 Input is bounded: when keys for the child or lines for plain mode pile up,
 the session stops reading the channel (SSH flow control pushes back on the
 member) until they drain. A plain session whose output stays blocked longer
 than ``max_stall`` is ended. A session holds a seat (``server.ssh_seats``) and
 a one-time join ticket for the relay (``server.tickets``), revoked when it ends.
+What it needs of the gateway is ``SessionHost``; it does not import the gateway.
 """
 
 from __future__ import annotations
@@ -24,22 +26,19 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import asyncssh
 
 from circle_room.protocol.seat import Credentials
-from circle_room.server.line_editor import LineEditor
-from circle_room.server.ssh_pty import PtyChild, Size, child_env
+from circle_room.server.ssh_config import GatewayConfig
+from circle_room.server.ssh_plain import PlainRunner, PlainSeat
+from circle_room.server.ssh_pty import PtyChild, Size, child_env, os_read
 from circle_room.server.ssh_seats import Seat
-
-if TYPE_CHECKING:
-    from circle_room.server.ssh_gateway import SSHGateway
 
 log = logging.getLogger(__name__)
 
 DUMB_TERMS = frozenset({"", "dumb", "unknown"})
-READ_SIZE = 65536
 REPORT_LIMIT = 4096
 """Bytes of a child's credential reports kept while waiting for a line ending."""
 TERMINAL_RESET = (
@@ -53,6 +52,27 @@ FULL_SCREEN_FULL = (
     "The full-screen view is full here ({limit} seats), so you are in plain text mode: "
     "one line per event, commands typed as lines."
 )
+
+
+class SessionHost(Protocol):
+    """What a session needs of the gateway that made it (``server.ssh_gateway``)."""
+
+    config: GatewayConfig
+    plain: PlainRunner
+
+    def room_url(self, room: str) -> str: ...
+
+    def child_argv(self, url: str, name: str) -> list[str]: ...
+
+    def host_env(self) -> dict[str, str]: ...
+
+    def full_screen_count(self) -> int: ...
+
+    def mint_ticket(self, room: str, name: str) -> str: ...
+
+    def revoke_ticket(self, ticket: str) -> None: ...
+
+    def session_ended(self, session: Session) -> None: ...
 
 
 class Mode(enum.Enum):
@@ -75,7 +95,7 @@ class SessionStats:
 class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
     """One SSH session channel. The gateway counts it from creation (its slot)."""
 
-    def __init__(self, gateway: SSHGateway, seat: Seat) -> None:
+    def __init__(self, gateway: SessionHost, seat: Seat) -> None:
         self._gateway = gateway
         self._config = gateway.config
         self.seat = seat
@@ -91,7 +111,6 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         """Set once the channel is closed: what was written has been sent."""
         self._reading_paused = False
         self._stall: asyncio.TimerHandle | None = None
-        self._notice = ""
         self.stats = SessionStats(Mode.PLAIN, self.room)
         self._ticket = gateway.mint_ticket(self.room, self.name)
         self._task: asyncio.Task[None] | None = None
@@ -99,9 +118,16 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._child: PtyChild | None = None
         self._to_child = bytearray()
         self._report = bytearray()
-        # Plain.
-        self._editor = LineEditor(echo=False, max_line=self._config.max_line)
-        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self.plain = PlainSeat(
+            seat,
+            url=gateway.room_url(self.room),
+            ticket=self._ticket,
+            max_line=self._config.max_line,
+            max_lines=self._config.max_lines,
+            send=self._send,
+            pause_reading=self._pause_reading,
+        )
+        """Plain mode's lines, and the channel its runner reads and writes."""
 
     @property
     def mode(self) -> Mode:
@@ -139,8 +165,8 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                 self.stats.mode = Mode.TUI
                 self._task = loop.create_task(self._run_child())
                 return
-            self._notice = FULL_SCREEN_FULL.format(limit=self._config.max_full_screen)
-        self._editor = LineEditor(echo=self._pty, max_line=self._config.max_line)
+            self.plain.notice = FULL_SCREEN_FULL.format(limit=self._config.max_full_screen)
+        self.plain.echo = self._pty
         self._task = loop.create_task(self._run_plain())
 
     def data_received(self, data: bytes, datatype: int | None) -> None:
@@ -148,13 +174,11 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             self._to_child += data
             self._flush_to_child()
         else:
-            self._editor.receive_data(data)
-            self._take_from_editor()
+            self.plain.receive_data(data)
 
     def eof_received(self) -> bool:
         if self.stats.mode is not Mode.TUI:
-            self._editor.receive_eof()
-            self._take_from_editor()
+            self.plain.receive_eof()
         return True  # Keep our half open to say goodbye.
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
@@ -211,30 +235,6 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     # --- plain mode ------------------------------------------------------------------------
 
-    def _take_from_editor(self) -> None:
-        self._send(self._editor.data_to_send())
-        for line in self._editor.lines_received():
-            self._lines.put_nowait(line)
-        self._pause_reading(self._lines.qsize() > self._config.max_lines)
-
-    async def readline(self) -> str | None:
-        """The next line typed in plain mode; None when input ended."""
-        line = await self._lines.get()
-        if line is None:
-            self._lines.put_nowait(None)  # Every later read sees the end too.
-        elif self._lines.qsize() <= self._config.max_lines // 2:
-            self._pause_reading(False)
-        return line
-
-    def write_line(self, line: str) -> None:
-        if self._editor.echo:
-            # Start on a fresh line if the member was typing, then give their words back.
-            typed = self._editor.typed
-            prefix = "\r\n" if typed else ""
-            self._send(f"{prefix}{line}\r\n{typed}".encode())
-        else:
-            self._send(f"{line}\n".encode())
-
     def _stalled(self) -> None:
         self._stall = None
         log.info("plain session in %s ended: output blocked too long", self.room)
@@ -242,11 +242,9 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             self._chan.close()
 
     async def _run_plain(self) -> None:
-        url = self._gateway.room_url(self.room)
-        channel = _PlainChannel(self, url, self._ticket, self._notice)
         status = 0
         try:
-            await self._gateway.plain(channel)
+            await self._gateway.plain(self.plain)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -264,7 +262,7 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             raise
         except (OSError, ValueError):
             log.exception("could not start the client for %s", self.room)
-            self.write_line("Sorry: the circle could not be opened here. Please tell the host.")
+            self.plain.write("Sorry: the circle could not be opened here. Please tell the host.")
         finally:
             self._close_child()
         self._finish(status)
@@ -384,35 +382,3 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             # connection itself is closed under them.
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._gone.wait(), CLOSE_DRAIN_TIMEOUT)
-
-
-def os_read(fd: int, size: int = READ_SIZE) -> bytes:
-    """``os.read`` where a closed other side (EIO on a PTY) reads as the end."""
-    try:
-        return os.read(fd, size)
-    except BlockingIOError:
-        raise
-    except OSError:
-        return b""
-
-
-class _PlainChannel:
-    """A ``PlainChannel`` over one SSH session."""
-
-    def __init__(self, session: Session, url: str, ticket: str, notice: str) -> None:
-        self._session = session
-        self.url = url
-        self.name = session.name
-        self.ticket = ticket
-        self.resume = session.seat.credentials
-        self.seat_code = session.seat.code
-        self.notice = notice
-
-    async def readline(self) -> str | None:
-        return await self._session.readline()
-
-    def write(self, line: str) -> None:
-        self._session.write_line(line)
-
-    def keep(self, credentials: Credentials) -> None:
-        self._session.seat.credentials = credentials

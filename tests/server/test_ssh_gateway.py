@@ -624,10 +624,10 @@ async def test_typed_lines_pile_up_only_so_far(make_gateway: MakeGateway) -> Non
     session.data_received(b"line\n", None)
     assert chan.paused, "more than max_lines waiting: stop reading"
     for _ in range(3):
-        assert await session.readline() == "line"
+        assert await session.plain.readline() == "line"
     assert not chan.paused, "drained to half: read again"
     session.data_received(b"y" * 1000 + b"\n", None)
-    while (line := await session.readline()) == "line":
+    while (line := await session.plain.readline()) == "line":
         pass
     assert line == "y" * 100
     assert b"only its first 100 characters were kept" in chan.written
