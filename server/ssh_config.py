@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CHILD_MODULE = "circle_room.tui.app.ssh_seat"
-"""The module a PTY session runs (``python -m tui.ssh_seat URL --name=NAME``)."""
+CHILD_MODULE = "circle_room.tui.app.ssh_child"
+"""The module a PTY session runs (``python -m circle_room.tui.app.ssh_child URL --name=NAME``)."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import asyncssh
 
-from circle_room.protocol.seat import Credentials, PlainChannel
+from circle_room.protocol.handoff import Credentials, PlainChannel
 from circle_room.server.guard import Guard, address_key
 from circle_room.server.relay import Relay
 from circle_room.server.ssh_auth import LoginServer

@@ -1,6 +1,6 @@
 """Plain mode's side of one SSH session: typed bytes in, lines out, and back.
 
-``PlainSeat`` is the ``protocol.seat.PlainChannel`` the plain-mode runner (which
+``PlainSeat`` is the ``protocol.handoff.PlainChannel`` the plain-mode runner (which
 the composer passes to the gateway) reads and writes through. The session
 (``server.ssh_session``) feeds it what the member typed; a ``LineEditor`` turns
 that into lines, echoing if the member's terminal does not. Lines are bounded:
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from circle_room.protocol.seat import Credentials, PlainChannel
+from circle_room.protocol.handoff import Credentials, PlainChannel
 from circle_room.server.line_editor import LineEditor
 from circle_room.server.ssh_seats import Seat
 

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from circle_room.protocol.seat import Credentials
+from circle_room.protocol.handoff import Credentials
 
 SEAT_CODE_DIGITS = 6
 

@@ -30,7 +30,7 @@ from typing import Protocol
 
 import asyncssh
 
-from circle_room.protocol.seat import Credentials
+from circle_room.protocol.handoff import Credentials
 from circle_room.server.ssh_config import GatewayConfig
 from circle_room.server.ssh_plain import PlainRunner, PlainSeat
 from circle_room.server.ssh_pty import PtyChild, Size, child_env, os_read

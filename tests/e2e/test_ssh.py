@@ -236,7 +236,7 @@ def seat_processes(served: Served) -> list[int]:
     return [
         pid
         for pid, _, argv in processes()
-        if "circle_room.tui.app.ssh_seat" in argv and any(a.startswith(url) for a in argv)
+        if "circle_room.tui.app.ssh_child" in argv and any(a.startswith(url) for a in argv)
     ]
 
 

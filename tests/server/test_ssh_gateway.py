@@ -33,7 +33,7 @@ from circle_room.server.ssh_gateway import (
     load_host_key,
 )
 from circle_room.server.ssh_session import Session
-from circle_room.tui.app import ssh_seat
+from circle_room.tui.app import ssh_child
 from circle_room.tui.client.connection import CircleClient, JoinRefused
 from circle_room.tui.plain.session import serve_ssh
 from tests.server.support import ROOM, TIMEOUT, JoinFn, MakeRelay, Peer, RunningRelay
@@ -526,7 +526,7 @@ async def test_a_child_that_cannot_start_ends_the_session_with_status_1(
 def test_a_name_starting_with_a_dash_reaches_the_seat_whole(gateway: SSHGateway) -> None:
     real = SSHGateway(gateway.relay, gateway.host_key, serve_ssh)
     argv = real.child_argv("ws://127.0.0.1:1/tuesday", "-Dana")
-    assert ssh_seat.parse_args(argv[3:]).name == "-Dana"
+    assert ssh_child.parse_args(argv[3:]).name == "-Dana"
 
 
 async def test_connections_still_logging_in_are_limited_per_address(

@@ -26,10 +26,10 @@ from typing import Protocol
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from circle_room.protocol.errors import Refused
+from circle_room.protocol.handoff import PlainChannel, seat_code_line
 from circle_room.protocol.messages import Error, Greeting, Welcome
 from circle_room.protocol.model import RoomState
 from circle_room.protocol.room import apply
-from circle_room.protocol.seat import PlainChannel, seat_code_line
 from circle_room.protocol.text import checked_name, clean_line
 from circle_room.tui.client.connection import (
     LEAVE_TIMEOUT,
@@ -42,7 +42,7 @@ from circle_room.tui.client.connection import (
     Update,
     fetch_greeting,
 )
-from circle_room.tui.client.seat import ResumableClient
+from circle_room.tui.client.resumable import ResumableClient
 from circle_room.tui.plain import text as text
 
 TICK = 1.0

@@ -1,4 +1,4 @@
-"""A seat that outlives one SSH session: resume credentials kept outside the client.
+"""A client that resumes a seat kept outside it: how an SSH seat outlives its session.
 
 A member who joins over SSH loses their client when the session drops (the
 gateway kills it). To give them their place back when they reconnect, the
@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from circle_room.protocol.handoff import FRESH_EPOCH, Credentials
 from circle_room.protocol.messages import Resume, Welcome
-from circle_room.protocol.seat import FRESH_EPOCH, Credentials
 from circle_room.tui.client.connection import CircleClient
 
 __all__ = ["FRESH_EPOCH", "Credentials", "ResumableClient"]

@@ -1,7 +1,7 @@
 """The full-screen client for one SSH seat, run by the SSH gateway as a child process.
 
-``python -m tui.ssh_seat ws://127.0.0.1:PORT/ROOM --name=NAME`` is ``circle
-join`` plus what a seat behind the gateway needs:
+``python -m circle_room.tui.app.ssh_child ws://127.0.0.1:PORT/ROOM --name=NAME``
+is ``circle join`` plus what a seat behind the gateway needs:
 
 - it takes its PTY as controlling terminal (the gateway started it in a new
   session), so window changes reach it as SIGWINCH;
@@ -31,11 +31,11 @@ import sys
 import termios
 from dataclasses import dataclass, replace
 
+from circle_room.protocol.handoff import seat_code_line
 from circle_room.protocol.messages import Greeting
-from circle_room.protocol.seat import seat_code_line
 from circle_room.tui.app.terminal import CLEAR_SCREEN
 from circle_room.tui.client.connection import CircleClient
-from circle_room.tui.client.seat import Credentials, ResumableClient
+from circle_room.tui.client.resumable import Credentials, ResumableClient
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def take_terminal() -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tui.ssh_seat")
+    parser = argparse.ArgumentParser(prog="python -m circle_room.tui.app.ssh_child")
     parser.add_argument("url")
     parser.add_argument("--name", default="")
     return parser.parse_args(argv)

@@ -1,10 +1,10 @@
-"""What the SSH gateway and the client it starts for a member agree on.
+"""The hand-off of an SSH member from the gateway to the client it starts for them.
 
 The gateway (server side) runs a client for each SSH member: plain mode
 inside the relay's process, or the full-screen client as a child on a PTY.
-Both sides
-share these definitions, so they live here, below both, rather than in
-either one.
+It hands that client the seat's ``Credentials`` (to resume it), the seat code
+to show, and for plain mode a ``PlainChannel``. Both sides share these
+definitions, so they live here, below both, rather than in either one.
 """
 
 from __future__ import annotations
