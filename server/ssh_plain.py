@@ -1,6 +1,6 @@
 """Plain mode's side of one SSH session: typed bytes in, lines out, and back.
 
-``PlainSeat`` is the ``protocol.handoff.PlainChannel`` the plain-mode runner (which
+``PlainLines`` is the ``protocol.handoff.PlainChannel`` the plain-mode runner (which
 the composer passes to the gateway) reads and writes through. The session
 (``server.ssh_session``) feeds it what the member typed; a ``LineEditor`` turns
 that into lines, echoing if the member's terminal does not. Lines are bounded:
@@ -22,7 +22,7 @@ PlainRunner = Callable[[PlainChannel], Awaitable[None]]
 """Runs plain mode for one member over a channel (the composer passes it in)."""
 
 
-class PlainSeat:
+class PlainLines:
     """One SSH member's plain-mode lines; ``send`` writes to their channel."""
 
     def __init__(

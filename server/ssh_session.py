@@ -6,7 +6,7 @@
 - **plain** (``ssh -T``, ``TERM=dumb``, ``ssh ROOM@HOST plain``, or when the
   full-screen seats are all taken): plain line mode, in-process, through the
   runner the composer passes in, reading and writing lines through a
-  ``PlainSeat`` (``server.ssh_plain``).
+  ``PlainLines`` (``server.ssh_plain``).
 
 Input is bounded: when keys for the child or lines for plain mode pile up,
 the session stops reading the channel (SSH flow control pushes back on the
@@ -32,7 +32,7 @@ import asyncssh
 
 from circle_room.protocol.handoff import Credentials
 from circle_room.server.ssh_config import GatewayConfig
-from circle_room.server.ssh_plain import PlainRunner, PlainSeat
+from circle_room.server.ssh_plain import PlainLines, PlainRunner
 from circle_room.server.ssh_pty import PtyChild, Size, child_env, os_read
 from circle_room.server.ssh_seats import Seat
 
@@ -118,7 +118,7 @@ class Session(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._child: PtyChild | None = None
         self._to_child = bytearray()
         self._report = bytearray()
-        self.plain = PlainSeat(
+        self.plain = PlainLines(
             seat,
             url=gateway.room_url(self.room),
             ticket=self._ticket,
