@@ -340,8 +340,13 @@ async def test_pause_screen_appears_with_the_message_and_clears(tmp_path: Path) 
             await enter_circle(pilot)
             await fay.pause("Let's breathe together.")
             await until(pilot, lambda: isinstance(app.screen, PauseScreen))
-            calm = str(app.screen.query_one("#calm", Static).content)
-            assert "Let's breathe together." in calm
+
+            def calm_text() -> str:
+                return str(app.screen.query_one("#calm", Static).content)
+
+            # The screen is current as soon as it is pushed; its text comes on mount.
+            await until(pilot, lambda: "Let's breathe together." in calm_text())
+            calm = calm_text()
             assert "Paused for less than a minute" in calm
             assert "Fay" in calm
             # Members can still signal the facilitators privately.
