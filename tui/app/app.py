@@ -24,6 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 
+from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.messages import Error
 from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.text import clean_line
@@ -242,11 +243,11 @@ class CircleApp(App[None]):
         if message.status.removed:
             self._end("A facilitator removed you from this meeting.", closing="Take care.")
             return
-        detail = message.status.detail
-        title = "The meeting has ended."
-        if detail.rstrip(".").casefold() in (title.rstrip(".").casefold(), "left", ""):
-            detail = ""
-        self._end(title, detail, closing="Thank you for being here.")
+        # A meeting that ended closes with LEFT, and the title says it all; any
+        # other ending (a refused resume, a replaced seat) is worth its words.
+        ended = message.status
+        detail = "" if ended.close is CloseCode.LEFT else ended.detail
+        self._end("The meeting has ended.", detail, closing="Thank you for being here.")
 
     def _end(
         self, title: str, detail: str = "", *, can_retry: bool = False, closing: str = ""

@@ -93,10 +93,6 @@ class View:
         return self.state.pause is not None
 
     @property
-    def connected(self) -> bool:
-        return self.link.status is Status.CONNECTED
-
-    @property
     def can_pass(self) -> bool:
         """Holding the stick without having shared yet: passing needs no reason."""
         turn = self.state.turn

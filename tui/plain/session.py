@@ -223,8 +223,9 @@ class PlainSession:
         if self._ended.removed:
             self.say("You are no longer in the meeting. Take care.")
         else:
-            detail = clean_line(self._ended.detail)
-            self.say(detail if detail.endswith(".") else "The meeting has ended.")
+            # A refused resume says why in its own sentence; otherwise the meeting is over.
+            refused = self._ended.refusal is not None and self._ended.detail
+            self.say(clean_line(self._ended.detail) if refused else "The meeting has ended.")
             self.say("Thank you for being here.")
 
     def _update(self, update: Update) -> None:
