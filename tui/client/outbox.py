@@ -16,7 +16,7 @@ MAX_PENDING = 200
 """Commands kept while reconnecting; beyond this the oldest are dropped."""
 
 
-class Link(Protocol):
+class Sender(Protocol):
     async def send(self, data: bytes) -> None: ...
 
 
@@ -31,7 +31,7 @@ class Outbox:
         self.frames.append(data)
         del self.frames[: -self._limit]
 
-    async def flush(self, link: Link) -> bool:
+    async def flush(self, link: Sender) -> bool:
         """Send what waited, in order; False if the link dropped again meanwhile.
 
         What did not go out stays kept, in order, for the next attempt.
