@@ -188,7 +188,7 @@ def a_turn(data: st.DataObject, room: RoomState) -> tuple[int | None, object]:
 OPENING = [Join("Fay", Role.FACILITATOR), Join("Ana", Role.MEMBER), Join("Ben", Role.MEMBER)]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_folding_what_the_relay_sends_reaches_the_relays_room(data: st.DataObject) -> None:
     room, log = RoomState(), []
