@@ -7,7 +7,9 @@
     ├── RemoteProtocolError  the peer sent something we cannot accept
     │   └── DecodeError      bytes that are not a valid Circle message
     ├── Refused              a well-formed command the room does not allow
-    │   └── TooManyAttempts  server.guard: no passcode guess from this address now
+    │   ├── TooManyAttempts  server.guard: no passcode guess from this address now
+    │   └── JoinRefused      the relay would not let this client in
+    ├── ClientClosed         this client's connection has ended for good
     └── StoreError           server.store: a room operation that cannot be done
 
 ``Refused`` carries a stable ``code`` for programs and a ``message`` for people;
@@ -18,6 +20,14 @@ CircleError`` catches everything Circle raises on purpose.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from circle_room.protocol.close_codes import CloseCode
+from circle_room.protocol.refusals import RefusalCode
+
+if TYPE_CHECKING:
+    from circle_room.protocol.messages import Greeting
 
 
 class CircleError(Exception):
@@ -49,3 +59,33 @@ class Refused(CircleError):
         self.code = code
         self.message = message
         self.retry_after = retry_after
+
+
+class JoinRefused(Refused):
+    """The relay would not let this client join the room.
+
+    ``code`` and ``message`` are those of the relay's ``Error``; ``refusal``
+    is the same code as a ``RefusalCode``, for programs to match on (None
+    for a code this version does not know). A room that does not exist is
+    refused with close code 4004 instead of an ``Error``: then ``close`` is
+    ``CloseCode.NO_ROOM`` and ``code`` is empty. ``greeting`` is the room's
+    greeting, when it came before the refusal.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        greeting: Greeting | None = None,
+        *,
+        close: CloseCode | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(code, message, retry_after)
+        self.refusal = RefusalCode.of(code)
+        self.close = close
+        self.greeting = greeting
+
+
+class ClientClosed(CircleError):
+    """The client's connection to the room has ended for good: nothing more goes out."""

@@ -15,9 +15,6 @@ from circle_room.server.store import StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 
-OUTSIDE_THE_TREE_FOR_NOW = {"tui.client.connection.JoinRefused"}
-"""Moved under ``CircleError`` by the client's rework; remove it from here then."""
-
 
 def _exception_classes() -> list[str]:
     """``module.Class`` for every class in our code that derives from an exception."""
@@ -38,8 +35,6 @@ def _exception_classes() -> list[str]:
 
 @pytest.mark.parametrize("name", _exception_classes())
 def test_every_exception_is_a_circle_error(name: str) -> None:
-    if name in OUTSIDE_THE_TREE_FOR_NOW:
-        pytest.skip("known, see OUTSIDE_THE_TREE_FOR_NOW")
     module, _, cls_name = name.rpartition(".")
     cls = getattr(importlib.import_module(f"circle_room.{module}"), cls_name)
     assert issubclass(cls, CircleError), f"{name} is outside the error tree"
@@ -54,9 +49,8 @@ def test_the_check_finds_the_server_errors() -> None:
 def test_every_exception_is_drawn_in_the_tree() -> None:
     drawing = importlib.import_module("circle_room.protocol.errors").__doc__ or ""
     for name in _exception_classes():
-        if name not in OUTSIDE_THE_TREE_FOR_NOW:
-            cls_name = name.rpartition(".")[2]
-            assert re.search(rf"(─ |^    ){cls_name}\b", drawing, re.M), f"{name} is not drawn"
+        cls_name = name.rpartition(".")[2]
+        assert re.search(rf"(─ |^    ){cls_name}\b", drawing, re.M), f"{name} is not drawn"
 
 
 def test_too_many_attempts_is_a_refusal_ready_for_the_wire() -> None:

@@ -14,9 +14,6 @@ BEING_REWRITTEN = {
     # once that work is merged.
     "server/live_room.py",  # into a pure room core and an asyncio shell
     "server/decide.py",  # its rules move to protocol/rules.py
-    "tui/client/connection.py",  # one client model that folds each event once
-    "tui/client/view.py",  # ditto
-    "tui/plain/session.py",  # plain mode reads the shared client model
     "tui/app/screens/circle.py",  # key gating asks the rule book
 }
 

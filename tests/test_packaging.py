@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -28,6 +29,17 @@ def test_every_folder_with_code_is_a_listed_package() -> None:
 
 @pytest.mark.slow
 def test_the_wheel_holds_only_circle_room(tmp_path: Path) -> None:
+    # Built from a copy: an in-tree build leaves build/lib behind, whose stale
+    # files would end up in the next wheel.
+    source = tmp_path / "source"
+    for name in ("pyproject.toml", "README.md", "protocol", "server", "tui"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(
+                ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy(ROOT / name, source / name)
     subprocess.run(
         [
             sys.executable,
@@ -39,7 +51,7 @@ def test_the_wheel_holds_only_circle_room(tmp_path: Path) -> None:
             "-q",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,

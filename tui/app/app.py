@@ -1,9 +1,10 @@
 """The Textual app: one connection worker, one ``Meeting``, and the screens.
 
 The app owns the network (``_greet`` and ``_connect`` are its only workers,
-both in one exclusive group, bodies in ``tui.link``) and the meeting model.
-Every update becomes a fresh ``View`` set on the screens (attributes down);
-screens answer with ``Send`` and ``Goodbye`` requests (messages up). Once a
+both in one exclusive group, bodies in ``tui.app.link``). The client folds
+each event into its ``Meeting``; the app only reads it: every update becomes
+a fresh ``View`` set on the screens (attributes down); screens answer with
+``SendCommand`` and ``Goodbye`` requests (messages up). Once a
 second the app ``tick``s the screens instead: only what shows time (the share
 timer, the pause length, the inbox's "new" marks) is looked at again, and a
 widget repaints only if its text changed, so a quiet room sends no bytes.
@@ -23,17 +24,20 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 
+from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.messages import Error
+from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.text import clean_line
 from circle_room.tui.app import link
 from circle_room.tui.app.link import Details, Dialer, Outgoing
-from circle_room.tui.app.requests import Goodbye, MarkRead, Send
+from circle_room.tui.app.requests import Goodbye, MarkRead, SendCommand
 from circle_room.tui.app.screens.circle import CircleScreen
 from circle_room.tui.app.screens.ended import ConnectingScreen, EndedScreen
 from circle_room.tui.app.screens.join import JoinScreen
 from circle_room.tui.app.screens.pause import PauseScreen
 from circle_room.tui.client.connection import LEAVE_TIMEOUT, CircleClient
-from circle_room.tui.client.view import Meeting
+from circle_room.tui.client.model import Meeting
+from circle_room.tui.client.view import View
 
 HIGH_CONTRAST = Theme(
     name="circle-high-contrast",
@@ -50,7 +54,14 @@ HIGH_CONTRAST = Theme(
     dark=True,
 )
 RETRYABLE = frozenset(
-    {"bad_name", "name_taken", "wrong_passcode", "too_many_attempts", "agreements", "removed"}
+    {
+        RefusalCode.BAD_NAME,
+        RefusalCode.NAME_TAKEN,
+        RefusalCode.WRONG_PASSCODE,
+        RefusalCode.TOO_MANY_ATTEMPTS,
+        RefusalCode.AGREEMENTS,
+        RefusalCode.REMOVED,
+    }
 )
 """Refusals the person can fix on the join screen."""
 
@@ -93,12 +104,13 @@ class CircleApp(App[None]):
     ) -> None:
         super().__init__()
         self.details = details
-        self.dialer = dialer or Dialer(details.url)
+        self.dialer = dialer or Dialer(details.url, clock)
         self.clock = clock
         self.join_hint = join_hint
         self.hosting = hosting
         self.high_contrast = high_contrast
         self.meeting: Meeting | None = None
+        """The client's model of the meeting, read here and changed only by the client."""
         self.client: CircleClient | None = None
         """The live connection (read-only for everyone but the worker)."""
         self.quiet = False
@@ -150,17 +162,18 @@ class CircleApp(App[None]):
         self.details = replace(self.details, name=message.name, passcode=message.passcode)
         self._connect(self.details)
 
-    def on_refused(self, message: link.Refused) -> None:
-        screen = self.screen
-        if isinstance(screen, JoinScreen) and message.code in RETRYABLE:
+    def on_not_joined(self, message: link.NotJoined) -> None:
+        refused, screen = message.refused, self.screen
+        retryable = refused.refusal in RETRYABLE
+        if isinstance(screen, JoinScreen) and retryable:
             screen.busy = False
-            screen.error = message.message
-        elif message.greeting is not None and message.code in RETRYABLE and not self.details.key:
-            join = JoinScreen(message.greeting, self.details.name, self.details.passcode)
+            screen.error = refused.message
+        elif refused.greeting is not None and retryable and not self.details.key:
+            join = JoinScreen(refused.greeting, self.details.name, self.details.passcode)
             self.push_screen(join)
-            join.error = message.message
+            join.error = refused.message
         else:
-            self._end("Could not join the circle.", message.message)
+            self._end("Could not join the circle.", refused.message)
 
     def on_unreachable(self, message: link.Unreachable) -> None:
         self._end("The circle cannot be reached.", message.message, can_retry=True)
@@ -171,14 +184,7 @@ class CircleApp(App[None]):
 
     def on_joined(self, message: link.Joined) -> None:
         self.client = message.client
-        greeting = message.client.greeting
-        self.meeting = Meeting(
-            greeting.room if greeting else self.details.url.rsplit("/", 1)[-1],
-            message.welcome.member_id,
-            message.state,
-            join_hint=self.join_hint,
-            hosting=self.hosting,
-        )
+        self.meeting = message.client.meeting
         self._circle = CircleScreen()
         while len(self.screen_stack) > 2:
             self.pop_screen()
@@ -191,15 +197,17 @@ class CircleApp(App[None]):
         if self.meeting is None:
             return
         update = message.update
-        self.meeting.receive(update, self.clock())
         if isinstance(update, Error) and not self._leaving:
             self.notify(clean_line(update.message), severity="warning", markup=False, timeout=6)
         self._show()
 
+    def _view(self, meeting: Meeting) -> View:
+        return meeting.view(self.clock(), join_hint=self.join_hint, hosting=self.hosting)
+
     def _show(self) -> None:
         if self.meeting is None or self._circle is None:
             return
-        view = self.meeting.view(self.clock())
+        view = self._view(self.meeting)
         self._circle.view = view
         if view.paused and self._pause is None and not self._peeking:
             self._pause = PauseScreen()
@@ -214,7 +222,7 @@ class CircleApp(App[None]):
         """Once a second: let the screens update what shows time, and nothing else."""
         if self.meeting is None or self._circle is None:
             return
-        view = self.meeting.view(self.clock())
+        view = self._view(self.meeting)
         self._circle.tick(view)
         if self._pause is not None:
             self._pause.tick(view)
@@ -232,14 +240,14 @@ class CircleApp(App[None]):
         if self._leaving:
             self.exit()
             return
-        detail = message.detail
-        if "removed" in detail:
+        if message.status.removed:
             self._end("A facilitator removed you from this meeting.", closing="Take care.")
             return
-        title = "The meeting has ended."
-        if detail.rstrip(".").casefold() in (title.rstrip(".").casefold(), "left", ""):
-            detail = ""
-        self._end(title, detail, closing="Thank you for being here.")
+        # A meeting that ended closes with LEFT, and the title says it all; any
+        # other ending (a refused resume, a replaced seat) is worth its words.
+        ended = message.status
+        detail = "" if ended.close is CloseCode.LEFT else ended.detail
+        self._end("The meeting has ended.", detail, closing="Thank you for being here.")
 
     def _end(
         self, title: str, detail: str = "", *, can_retry: bool = False, closing: str = ""
@@ -252,7 +260,7 @@ class CircleApp(App[None]):
 
     # --- requests from the screens -------------------------------------------------------
 
-    def on_send(self, message: Send) -> None:
+    def on_send_command(self, message: SendCommand) -> None:
         self._outbox.put_nowait(message.command)
 
     def on_mark_read(self, message: MarkRead) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,17 +20,10 @@ from textual.app import App
 from textual.message import Message
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from circle_room.protocol.errors import ClientClosed, JoinRefused, RemoteProtocolError
 from circle_room.protocol.messages import Command, Greeting, Welcome
-from circle_room.protocol.model import RoomState
-from circle_room.tui.client.connection import (
-    CircleClient,
-    JoinRefused,
-    Status,
-    StatusChanged,
-    Update,
-    fetch_greeting,
-    normalise_url,
-)
+from circle_room.tui.client.connection import CircleClient, fetch_greeting, normalise_url
+from circle_room.tui.client.updates import Status, StatusChanged, Update
 
 
 @dataclass(frozen=True)
@@ -53,15 +48,21 @@ Outgoing = Command | Depart
 
 
 class Dialer:
-    """Opens connections to one room. Tests substitute a scripted dialer."""
+    """Opens connections to one room. Tests substitute a scripted dialer.
 
-    def __init__(self, url: str) -> None:
+    ``clock`` is the app's: the client times what it receives by it, so the
+    relay's clock is estimated against the same local time the screens use.
+    """
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
         self.url = normalise_url(url)
+        self.clock = clock
 
     async def greeting(self) -> Greeting:
         """Read the room's greeting and hang up before saying hello.
 
-        Raises ``JoinRefused`` (no such room, not a relay) or ``OSError``.
+        Raises ``JoinRefused`` (no such room), ``RemoteProtocolError`` (not a
+        relay) or ``OSError``.
         """
         return await fetch_greeting(self.url)
 
@@ -72,6 +73,7 @@ class Dialer:
             passcode=details.passcode,
             key=details.key,
             agreed=agreed,
+            clock=self.clock,
         )
 
 
@@ -87,23 +89,20 @@ class Greeted(Message):
 
 
 class Joined(Message):
-    """We are in. ``state`` is the room as of the welcome; updates follow."""
+    """We are in: ``client.meeting`` is the room as of the welcome; updates follow."""
 
-    def __init__(self, client: CircleClient, welcome: Welcome, state: RoomState) -> None:
+    def __init__(self, client: CircleClient, welcome: Welcome) -> None:
         super().__init__()
         self.client = client
         self.welcome = welcome
-        self.state = state
 
 
-class Refused(Message):
+class NotJoined(Message):
     """The relay would not let us in (wrong passcode, name taken, locked, ...)."""
 
-    def __init__(self, code: str, message: str, greeting: Greeting | None) -> None:
+    def __init__(self, refused: JoinRefused) -> None:
         super().__init__()
-        self.code = code
-        self.message = message
-        self.greeting = greeting
+        self.refused = refused
 
 
 class Unreachable(Message):
@@ -121,11 +120,11 @@ class Updated(Message):
 
 
 class Closed(Message):
-    """The connection ended for good; ``detail`` says why, when the relay said."""
+    """The connection ended for good; ``status`` says how (close code, refusal, words)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, status: StatusChanged) -> None:
         super().__init__()
-        self.detail = detail
+        self.status = status
 
 
 class Departed(Message):
@@ -140,12 +139,12 @@ class Departed(Message):
 
 
 async def greet(app: App[Any], dialer: Dialer) -> None:
-    """Fetch the greeting and post ``Greeted``, ``Refused`` or ``Unreachable``."""
+    """Fetch the greeting and post ``Greeted``, ``NotJoined`` or ``Unreachable``."""
     try:
         greeting = await dialer.greeting()
     except JoinRefused as refused:
-        app.post_message(Refused(refused.code, refused.message, refused.greeting))
-    except OSError as exc:
+        app.post_message(NotJoined(refused))
+    except (RemoteProtocolError, OSError) as exc:
         app.post_message(Unreachable(_reach_error(dialer.url, exc)))
     else:
         app.post_message(Greeted(greeting))
@@ -163,22 +162,28 @@ async def run(
     try:
         welcome = await client.connect()
     except JoinRefused as refused:
-        app.post_message(Refused(refused.code, refused.message, refused.greeting))
+        app.post_message(NotJoined(refused))
         return
-    except (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError) as exc:
+    except (
+        RemoteProtocolError,
+        OSError,
+        ConnectionClosed,
+        InvalidHandshake,
+        asyncio.TimeoutError,
+    ) as exc:
         app.post_message(Unreachable(_reach_error(client.url, exc)))
         return
     while not outbox.empty():
         outbox.get_nowait()  # Nothing typed before joining belongs to this meeting.
-    app.post_message(Joined(client, welcome, client.state))
+    app.post_message(Joined(client, welcome))
     sender = asyncio.get_running_loop().create_task(_send(app, client, outbox))
     try:
-        detail = ""
+        ended = StatusChanged(Status.CLOSED)
         async for update in client.updates():
             if isinstance(update, StatusChanged) and update.status is Status.CLOSED:
-                detail = update.detail
+                ended = update
             app.post_message(Updated(update))
-        app.post_message(Closed(detail))
+        app.post_message(Closed(ended))
     finally:
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -194,7 +199,7 @@ async def _send(app: App[Any], client: CircleClient, outbox: asyncio.Queue[Outgo
             await client.leave(quiet=item.quiet)
             app.post_message(Departed(item.quiet))
             return
-        with contextlib.suppress(ConnectionError):  # Closed for good: the app says why.
+        with contextlib.suppress(ClientClosed):  # Closed for good: the app says why.
             await client.send(item)
 
 

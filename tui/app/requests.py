@@ -7,7 +7,7 @@ from textual.message import Message
 from circle_room.protocol.messages import Command
 
 
-class Send(Message):
+class SendCommand(Message):
     """Send ``command`` to the room (the app queues it for its connection worker)."""
 
     def __init__(self, command: Command) -> None:

@@ -1,121 +1,54 @@
 """The headless client: one connection to one room, kept alive across drops.
 
-``CircleClient`` does the handshake, keeps a local ``RoomState`` by applying
-every event it receives (the same ``apply`` the relay runs), reconnects with
-capped exponential backoff and resumes where it left off, and offers a method
-per command. Everything that happens reaches the caller through ``updates()``.
-Nothing here imports Textual.
+``CircleClient`` does the handshake, folds every event it receives once into
+its ``Meeting`` (``tui.client.model``: the room as this member sees it, and
+what each event meant in words), reconnects with capped exponential backoff
+and resumes where it left off, and offers a method per command. Everything
+that happens reaches the caller through ``updates()``. Nothing here imports
+Textual.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import random
+import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.close_codes import FINAL, CloseCode
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.errors import DecodeError
+from circle_room.protocol.errors import ClientClosed, DecodeError, JoinRefused, RemoteProtocolError
 from circle_room.protocol.messages import (
-    Admit,
-    ChangeSettings,
     Command,
     CommandFrame,
-    Deny,
     Error,
-    Event,
     EventFrame,
-    GiveStick,
     Greeting,
-    Hello,
     Leave,
-    Lock,
-    LowerAllHands,
-    LowerHand,
-    MeToo,
-    MoveHand,
-    Pass,
-    PauseCircle,
-    Promote,
-    RaiseHand,
-    Remove,
     Resume,
-    ResumeCircle,
-    SendSignal,
-    Share,
     Snapshot,
-    StartRound,
-    StopRound,
-    TakeStick,
     Welcome,
-    Yield,
 )
-from circle_room.protocol.model import Role, RoomState, Settings, SignalKind
-from circle_room.protocol.room import apply
+from circle_room.protocol.model import RoomState
+from circle_room.protocol.refusals import RefusalCode
+from circle_room.tui.client import handshake
+from circle_room.tui.client.commands import Commands
+from circle_room.tui.client.model import Meeting
+from circle_room.tui.client.outbox import Outbox
+from circle_room.tui.client.updates import Received as Received
+from circle_room.tui.client.updates import Resynced as Resynced
+from circle_room.tui.client.updates import Status, StatusChanged, Update
 
 DEFAULT_PORT = 8765
 HANDSHAKE_TIMEOUT = 10.0
 LEAVE_TIMEOUT = 2.0
 """Longest a departure waits for the relay before giving up on it."""
-MAX_PENDING = 200
-"""Commands kept while reconnecting; beyond this the oldest are dropped."""
-
-
-class Status(enum.Enum):
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True)
-class Received:
-    """An event from the room, already applied to ``CircleClient.state``."""
-
-    seq: int
-    event: Event
-
-
-@dataclass(frozen=True)
-class StatusChanged:
-    status: Status
-    attempt: int = 0
-    """Reconnection attempt number while ``RECONNECTING``."""
-    detail: str = ""
-    """Why, in words: the close reason or the error that ended an attempt."""
-
-
-@dataclass(frozen=True)
-class Resynced:
-    """The state was replaced wholesale; events before it may have been missed."""
-
-    state: RoomState
-    gap: bool
-    """True when this followed a reconnect that could not replay what was missed."""
-    member_id: int = 0
-    """Who we are now: a new id when the seat was gone and we joined afresh."""
-
-
-Update = Received | Error | StatusChanged | Resynced
-
-
-class JoinRefused(Exception):
-    """The relay would not let us in; ``code`` says why (see docs/protocol.md)."""
-
-    def __init__(self, code: str, message: str, greeting: Greeting | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.greeting = greeting
 
 
 def normalise_url(url: str) -> str:
@@ -137,38 +70,32 @@ def normalise_url(url: str) -> str:
 
 
 async def _receive(ws: ClientConnection) -> object:
-    """The next frame from the relay; a refusal or nonsense raises ``JoinRefused``."""
+    """The next message from the relay during the handshake; 4004 means no such room."""
     try:
         data = await ws.recv()
     except ConnectionClosed as closed:
-        code = closed.rcvd.code if closed.rcvd else 1006
-        if code == CloseCode.NO_ROOM:
-            raise JoinRefused("no_room", "There is no room by that name here.") from None
+        if closed.rcvd is not None and closed.rcvd.code == CloseCode.NO_ROOM:
+            message = "There is no room by that name here."
+            raise JoinRefused("", message, close=CloseCode.NO_ROOM) from None
         raise
-    if isinstance(data, str):
-        raise JoinRefused("protocol", "The relay sent text; is this a Circle relay?")
-    try:
-        return decode(data)
-    except DecodeError as exc:
-        raise JoinRefused("protocol", f"Could not read the relay: {exc}") from None
+    return handshake.frame(data)
 
 
 async def fetch_greeting(url: str) -> Greeting:
     """Read the room's greeting (agreements, whether a passcode is needed) and hang up
     before saying hello, so a join screen can show it first.
 
-    Raises ``JoinRefused`` (no such room, not a relay) or ``OSError``.
+    Raises ``JoinRefused`` (no such room), ``RemoteProtocolError`` (not a relay)
+    or ``OSError``.
     """
     try:
         async with websockets.connect(url, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20) as ws:
-            greeting = await asyncio.wait_for(_receive(ws), HANDSHAKE_TIMEOUT)
+            first = await asyncio.wait_for(_receive(ws), HANDSHAKE_TIMEOUT)
     except ConnectionClosed as closed:
         raise OSError(f"The relay closed the connection ({closed}).") from None
     except (InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
         raise OSError(str(exc) or type(exc).__name__) from None
-    if not isinstance(greeting, Greeting):
-        raise JoinRefused("protocol", "That address did not answer as a Circle relay.")
-    return greeting
+    return handshake.greeting(first)
 
 
 def backoff(attempt: int, cap: float) -> float:
@@ -177,7 +104,7 @@ def backoff(attempt: int, cap: float) -> float:
     return base * random.uniform(0.5, 1.0)
 
 
-class CircleClient:
+class CircleClient(Commands):
     """A member's connection to a room. ``await connect()``, then read ``updates()``."""
 
     def __init__(
@@ -196,6 +123,7 @@ class CircleClient:
         resume: Resume | None = None,
         resume_state: RoomState | None = None,
         on_welcome: Callable[[Welcome], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """``resume`` makes ``connect`` take back a seat instead of joining afresh.
 
@@ -203,6 +131,8 @@ class CircleClient:
         replays only what was missed; without it, the seat comes back with the
         room as it is now. If the seat is gone, the client joins afresh.
         ``on_welcome`` is called with every ``Welcome``, reconnections included.
+        ``clock`` is the local time each event is received at, from which the
+        meeting estimates the relay's clock.
         """
         self.url = normalise_url(url)
         self.name = name
@@ -216,14 +146,13 @@ class CircleClient:
         self._ping = (ping_interval, ping_timeout)
         self.status = Status.CONNECTING
         self.greeting: Greeting | None = None
-        self.member_id = 0
-        self.state = RoomState()
-        self.seq = 0
+        self.meeting = Meeting()
+        """The room as this member sees it; only this client changes it."""
         self.epoch = ""
         self._token = ""
         self._ref = 0
         self._ws: ClientConnection | None = None
-        self._pending: list[bytes] = []
+        self._outbox = Outbox()
         self._updates: asyncio.Queue[Update | None] = asyncio.Queue()
         self._waiters: list[tuple[Callable[[CircleClient], bool], asyncio.Future[None]]] = []
         """``wait_until`` callers, checked after every update."""
@@ -233,8 +162,24 @@ class CircleClient:
         """Set by ``close``: cuts a reconnection backoff short."""
         self._first_resume = resume
         self._on_welcome = on_welcome
+        self._clock = clock
         if resume is not None and resume_state is not None:
-            self.state, self.seq = resume_state, resume.seq
+            self.meeting = Meeting(state=resume_state, seq=resume.seq)
+
+    @property
+    def state(self) -> RoomState:
+        """The room now, as this member sees it."""
+        return self.meeting.state
+
+    @property
+    def seq(self) -> int:
+        """The last event folded into ``state``."""
+        return self.meeting.seq
+
+    @property
+    def member_id(self) -> int:
+        """Who we are in the room (0 until welcomed)."""
+        return self.meeting.me
 
     @property
     def credentials(self) -> Resume | None:
@@ -246,7 +191,10 @@ class CircleClient:
     # --- connecting ---------------------------------------------------------------
 
     async def connect(self) -> Welcome:
-        """Join the room; raise ``JoinRefused`` or ``OSError`` if that fails."""
+        """Join the room.
+
+        Raises ``JoinRefused``, ``RemoteProtocolError`` (not a relay) or ``OSError``.
+        """
         resume, self._first_resume = self._first_resume, None
         welcome = await self._open(resume)
         self._set_status(Status.CONNECTED)
@@ -271,33 +219,17 @@ class CircleClient:
         return welcome
 
     async def _handshake(self, ws: ClientConnection, resume: Resume | None) -> Welcome:
-        greeting = await _receive(ws)
-        if not isinstance(greeting, Greeting):
-            raise JoinRefused("protocol", "The server did not greet us as a Circle relay.")
-        self.greeting = greeting
-        common = set(greeting.versions) & set(PROTOCOL_VERSIONS)
-        if not common:
-            raise JoinRefused("version", "This client and the relay share no protocol version.")
-        hello = Hello(
-            max(common), self.name, self.passcode, self.key, self.agreed, resume, self.ticket
+        self.greeting = greeting = handshake.greeting(await _receive(ws))
+        hello = handshake.hello(
+            greeting, self.name, self.passcode, self.key, self.agreed, resume, self.ticket
         )
         await ws.send(encode(hello))
-        reply = await _receive(ws)
-        if isinstance(reply, Error):
-            raise JoinRefused(reply.code, reply.message, greeting)
-        if not isinstance(reply, Welcome):
-            raise JoinRefused("protocol", "The relay answered our hello with something odd.")
+        reply = handshake.welcome(await _receive(ws), greeting)
         self._token = reply.token
         self.epoch = reply.epoch
-        self.member_id = reply.member_id
-        if reply.resumed:
-            self.seq = reply.seq
-        else:
-            assert reply.state is not None
-            self.state = reply.state
-            self.seq = reply.seq
-            if resume is not None:
-                self._push(Resynced(reply.state, gap=True, member_id=reply.member_id))
+        fresh = self.meeting.welcomed(reply, greeting.room, resuming=resume is not None)
+        if fresh is not None:
+            self._push(fresh)
         if self._on_welcome is not None:
             self._on_welcome(reply)
         return reply
@@ -317,13 +249,14 @@ class CircleClient:
                 pass
             if ws.close_code is not None:
                 code, reason = ws.close_code, ws.close_reason or reason
-            if self._closing or code in FINAL:
-                self._set_status(Status.CLOSED, detail=reason if not self._closing else "")
-                self._updates.put_nowait(None)
-                return
-            if not await self._reconnect(reason):
-                self._updates.put_nowait(None)
-                return
+            if self._closing:
+                self._set_status(Status.CLOSED)
+            elif code in FINAL:
+                self._set_status(Status.CLOSED, detail=reason, close=CloseCode(code))
+            elif await self._reconnect(reason):
+                continue
+            self._updates.put_nowait(None)
+            return
 
     async def _reconnect(self, reason: str) -> bool:
         attempt = 0
@@ -338,13 +271,17 @@ class CircleClient:
             try:
                 await self._open(Resume(self._token, self.epoch, self.seq))
             except JoinRefused as refused:
-                self._set_status(Status.CLOSED, detail=refused.message)
+                self._set_status(Status.CLOSED, detail=refused.message, refusal=refused.refusal)
+                return False
+            except RemoteProtocolError as exc:
+                self._set_status(Status.CLOSED, detail=str(exc))
                 return False
             except (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError) as exc:
                 reason = str(exc) or type(exc).__name__
                 continue
             self._set_status(Status.CONNECTED)
-            if not await self._flush_pending():
+            assert self._ws is not None
+            if not await self._outbox.flush(self._ws):
                 reason = "connection lost while catching up"
                 continue
             return True
@@ -357,15 +294,11 @@ class CircleClient:
         except DecodeError:
             return  # A newer relay's message we cannot read; nothing to apply.
         if isinstance(frame, EventFrame):
-            if frame.seq <= self.seq:
-                return  # Already applied (belt and braces: the relay never resends).
-            self.seq = frame.seq
-            self.state = apply(self.state, frame.event)
-            self._push(Received(frame.seq, frame.event))
+            received = self.meeting.fold(frame.seq, frame.event, self._clock())
+            if received is not None:
+                self._push(received)
         elif isinstance(frame, Snapshot):
-            self.seq = frame.seq
-            self.state = frame.state
-            self._push(Resynced(frame.state, gap=False, member_id=self.member_id))
+            self._push(self.meeting.resync(frame.state, frame.seq, gap=False))
         elif isinstance(frame, Error):
             self._push(frame)
 
@@ -376,9 +309,19 @@ class CircleClient:
             if not waiter.done() and predicate(self):
                 waiter.set_result(None)
 
-    def _set_status(self, status: Status, attempt: int = 0, detail: str = "") -> None:
+    def _set_status(
+        self,
+        status: Status,
+        attempt: int = 0,
+        detail: str = "",
+        *,
+        close: CloseCode | None = None,
+        refusal: RefusalCode | None = None,
+    ) -> None:
         self.status = status
-        self._push(StatusChanged(status, attempt, detail))
+        update = StatusChanged(status, attempt, detail, close, refusal)
+        self.meeting.link_changed(update)
+        self._push(update)
 
     async def updates(self) -> AsyncIterator[Update]:
         """Everything that happens, in order, until the client closes for good."""
@@ -404,7 +347,8 @@ class CircleClient:
     async def send(self, command: Command) -> int:
         """Send a command; return its ``ref`` (an ``Error`` with that ref may follow).
 
-        While reconnecting, commands wait and go out after the resume.
+        While reconnecting, commands wait and go out after the resume. Raises
+        ``ClientClosed`` once the connection has ended for good.
         """
         self._ref += 1
         data = encode(CommandFrame(self._ref, command))
@@ -415,23 +359,9 @@ class CircleClient:
             except ConnectionClosed:
                 pass
         if self.status is Status.CLOSED:
-            raise ConnectionError("The connection to the room is closed.")
-        self._pending.append(data)
-        del self._pending[:-MAX_PENDING]
+            raise ClientClosed("The connection to the room is closed.")
+        self._outbox.keep(data)
         return self._ref
-
-    async def _flush_pending(self) -> bool:
-        """Send what waited during the reconnect; False if the link dropped again."""
-        pending, self._pending = self._pending, []
-        for index, data in enumerate(pending):
-            assert self._ws is not None
-            try:
-                await self._ws.send(data)
-            except ConnectionClosed:
-                # Keep what did not go out, in order, for the next attempt.
-                self._pending = pending[index:] + self._pending
-                return False
-        return True
 
     async def close(self) -> None:
         """Disconnect without leaving: the seat is kept for the grace period."""
@@ -460,69 +390,3 @@ class CircleClient:
         """Drop the TCP connection abruptly, as a dead network would (for tests)."""
         if self._ws is not None:
             self._ws.transport.abort()
-
-    # --- one method per command --------------------------------------------------------
-
-    async def share(self, text: str) -> int:
-        return await self.send(Share(text))
-
-    async def yield_stick(self) -> int:
-        return await self.send(Yield())
-
-    async def pass_stick(self) -> int:
-        return await self.send(Pass())
-
-    async def raise_hand(self) -> int:
-        return await self.send(RaiseHand())
-
-    async def lower_hand(self, member_id: int | None = None) -> int:
-        return await self.send(LowerHand(member_id))
-
-    async def lower_all_hands(self) -> int:
-        return await self.send(LowerAllHands())
-
-    async def move_hand(self, member_id: int, position: int) -> int:
-        return await self.send(MoveHand(member_id, position))
-
-    async def me_too(self, on: bool = True) -> int:
-        turn = self.state.turn
-        return await self.send(MeToo(turn.id if turn else 0, on))
-
-    async def pause(self, message: str = "") -> int:
-        return await self.send(PauseCircle(message))
-
-    async def resume(self) -> int:
-        return await self.send(ResumeCircle())
-
-    async def give_stick(self, member_id: int) -> int:
-        return await self.send(GiveStick(member_id))
-
-    async def take_stick(self) -> int:
-        return await self.send(TakeStick())
-
-    async def start_round(self) -> int:
-        return await self.send(StartRound())
-
-    async def stop_round(self) -> int:
-        return await self.send(StopRound())
-
-    async def signal(self, kind: SignalKind) -> int:
-        return await self.send(SendSignal(kind))
-
-    async def remove(self, member_id: int) -> int:
-        return await self.send(Remove(member_id))
-
-    async def lock(self, locked: bool = True) -> int:
-        return await self.send(Lock(locked))
-
-    async def admit(self, member_id: int) -> int:
-        return await self.send(Admit(member_id))
-
-    async def deny(self, member_id: int) -> int:
-        return await self.send(Deny(member_id))
-
-    async def promote(self, member_id: int, role: Role = Role.COFACILITATOR) -> int:
-        return await self.send(Promote(member_id, role))
-
-    async def change_settings(self, settings: Settings) -> int:
-        return await self.send(ChangeSettings(settings))

@@ -1,7 +1,7 @@
 """Plain line mode, typed lines to actions: ``parse(line, state, me)``.
 
 Nothing here does I/O. A line becomes an ``Action``: ``Send`` a command,
-``Say`` something back locally (built with ``tui.plain_describe``), or ``Quit``.
+``Say`` something back locally (built with the narrator), or ``Quit``.
 """
 
 from __future__ import annotations

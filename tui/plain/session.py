@@ -4,8 +4,10 @@ No cursor movement, no colour, no redraws: what a screen reader, a TERM=dumb
 terminal or the slowest link can follow. The same loop serves a local terminal
 (``circle join --plain``) and an SSH channel without a PTY: it reads lines from
 a ``LineSource`` and writes lines with a ``write`` callable, and knows nothing
-else about where they come from. What the lines say is decided in
-``tui.plain_text``; this module only waits for lines and updates.
+else about where they come from. The room is the client's ``Meeting``, which
+has already folded each event in and worded it (``tui.client.narrator``);
+``tui.plain.text`` says those words as lines and reads typed lines as
+commands. This module only waits for lines and updates.
 
 ``run_plain`` returns 0 after leaving or when the meeting ended, 1 when the
 member could not join. Cancelling it (a dropped SSH session) closes the
@@ -16,34 +18,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
-import termios
-import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from circle_room.protocol.errors import Refused
+from circle_room.protocol.errors import ClientClosed, JoinRefused, Refused, RemoteProtocolError
 from circle_room.protocol.handoff import PlainChannel, seat_code_line
 from circle_room.protocol.messages import Error, Greeting, Welcome
-from circle_room.protocol.model import RoomState
-from circle_room.protocol.room import apply
+from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.text import checked_name, clean_line
-from circle_room.tui.client.connection import (
-    LEAVE_TIMEOUT,
-    CircleClient,
-    JoinRefused,
-    Received,
-    Resynced,
-    Status,
-    StatusChanged,
-    Update,
-    fetch_greeting,
-)
+from circle_room.tui.client.connection import LEAVE_TIMEOUT, CircleClient, fetch_greeting
 from circle_room.tui.client.resumable import ResumableClient
+from circle_room.tui.client.updates import Received, Resynced, Status, StatusChanged, Update
 from circle_room.tui.plain import text as text
+from circle_room.tui.plain.stdio import StdinLines, write_stdout
 
 TICK = 1.0
 """Seconds between checks of the share timer (for the gentle nudge)."""
@@ -61,51 +51,6 @@ Write = Callable[[str], None]
 
 class MakeClient(Protocol):
     def __call__(self, *, name: str, passcode: str, key: str) -> CircleClient: ...
-
-
-# --- the local terminal ---------------------------------------------------------------
-
-
-class StdinLines:
-    """Lines from standard input, read by a daemon thread so exit never waits on it."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
-        threading.Thread(target=self._read, name="circle-stdin", daemon=True).start()
-
-    def _read(self) -> None:
-        try:
-            for line in sys.stdin:
-                self._loop.call_soon_threadsafe(self._lines.put_nowait, line.rstrip("\r\n"))
-        finally:
-            with contextlib.suppress(RuntimeError):  # The loop may be gone already.
-                self._loop.call_soon_threadsafe(self._lines.put_nowait, None)
-
-    async def readline(self) -> str | None:
-        return await self._lines.get()
-
-    async def read_secret(self) -> str | None:
-        """The next line, not echoed when standard input is a terminal."""
-        if not sys.stdin.isatty():
-            return await self.readline()
-        fd = sys.stdin.fileno()
-        before = termios.tcgetattr(fd)
-        quiet = list(before)
-        quiet[3] &= ~termios.ECHO
-        # The reading thread is already waiting on the terminal: turning echo
-        # off now hides what is typed next, without touching the thread.
-        termios.tcsetattr(fd, termios.TCSANOW, quiet)
-        try:
-            return await self.readline()
-        finally:
-            termios.tcsetattr(fd, termios.TCSANOW, before)
-            write_stdout("")  # The Enter was not echoed either.
-
-
-def write_stdout(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 # --- joining ------------------------------------------------------------------------------
@@ -142,16 +87,16 @@ class PlainSession:
         self._locked = locked
         self._clock = clock
         self.client: CircleClient | None = None
-        self.state = RoomState()
-        self.me = 0
-        self._offset: float | None = None
         self._nudged = 0
-        self._detail = ""
+        self._ended = StatusChanged(Status.CLOSED)
+        """How the connection ended, once it has."""
         self._dropped = False
         self._leaving = False
 
     def _default_client(self, *, name: str, passcode: str, key: str) -> CircleClient:
-        return CircleClient(self.url, name=name, passcode=passcode, key=key, agreed=True)
+        return CircleClient(
+            self.url, name=name, passcode=passcode, key=key, agreed=True, clock=self._clock
+        )
 
     def say(self, *lines: str) -> None:
         for line in lines:
@@ -171,6 +116,9 @@ class PlainSession:
             greeting = await fetch_greeting(self.url)
         except JoinRefused as refused:
             self.say(clean_line(refused.message))
+            return 1
+        except RemoteProtocolError as exc:
+            self.say(clean_line(str(exc)))
             return 1
         except OSError as exc:
             self.say(f"Could not reach {self.url}: {clean_line(str(exc))}")
@@ -217,12 +165,15 @@ class PlainSession:
                 self.say(clean_line(refused.message))
                 if self._locked:
                     return None
-                if refused.code in ("name_taken", "bad_name"):
+                if refused.refusal in (RefusalCode.NAME_TAKEN, RefusalCode.BAD_NAME):
                     self.name = ""
                     continue
-                if refused.code == "wrong_passcode":
+                if refused.refusal is RefusalCode.WRONG_PASSCODE:
                     self.passcode = ""
                     continue
+                return None
+            except RemoteProtocolError as exc:
+                self.say(clean_line(str(exc)))
                 return None
             except (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError) as exc:
                 self.say(f"Could not reach {self.url}: {clean_line(str(exc))}")
@@ -243,16 +194,14 @@ class PlainSession:
     async def _meet(self, greeting: Greeting, welcome: Welcome) -> int:
         client = self.client
         assert client is not None
-        self.me = client.member_id
-        self.state = client.state
         if welcome.resumed:
             self.say("Welcome back. Here is what happened while you were away.")
         else:
-            self.say(*text.welcome_lines(self.state, self.me, greeting.room))
+            self.say(*text.welcome_lines(client.state, client.member_id, greeting.room))
         tasks = {
             asyncio.ensure_future(self._follow(client)),
             asyncio.ensure_future(self._listen(client)),
-            asyncio.ensure_future(self._tick()),
+            asyncio.ensure_future(self._tick(client)),
         }
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -271,28 +220,20 @@ class PlainSession:
             self._update(update)
         if self._leaving:
             return
-        detail = self._detail
-        if "removed" in detail:
+        if self._ended.removed:
             self.say("You are no longer in the meeting. Take care.")
         else:
-            self.say(detail if detail.endswith(".") else "The meeting has ended.")
+            # A refused resume says why in its own sentence; otherwise the meeting is over.
+            refused = self._ended.refusal is not None and self._ended.detail
+            self.say(clean_line(self._ended.detail) if refused else "The meeting has ended.")
             self.say("Thank you for being here.")
 
     def _update(self, update: Update) -> None:
         if isinstance(update, Received):
-            before = self.state
-            self.state = apply(before, update.event)
-            at = getattr(update.event, "at", None)
-            if isinstance(at, float):
-                self._observe_clock(at)
-            self.say(*text.describe(update.event, before, self.state, self.me))
+            self.say(*text.spoken(update.lines, update.after))
         elif isinstance(update, Resynced):
-            self.state = update.state
-            if update.member_id:
-                self.me = update.member_id
-            if update.gap:
-                self.say("You were away long enough to miss part of the meeting.")
-            self.say(*text.status_lines(self.state, self.me))
+            self.say(*text.spoken(update.lines, update.state))
+            self.say(*text.status_lines(update.state, update.member_id))
         elif isinstance(update, Error):
             self.say(clean_line(update.message))
         elif isinstance(update, StatusChanged):
@@ -306,20 +247,16 @@ class PlainSession:
             self._dropped = False
             self.say("Reconnected.")
         elif update.status is Status.CLOSED:
-            self._detail = clean_line(update.detail)
+            self._ended = update
 
-    def _observe_clock(self, server_time: float) -> None:
-        estimate = server_time - self._clock()
-        if self._offset is None or estimate > self._offset:
-            self._offset = estimate
-
-    async def _tick(self) -> None:
+    async def _tick(self, client: CircleClient) -> None:
+        meeting = client.meeting
         while True:
             await asyncio.sleep(TICK)
-            turn, limit = self.state.turn, self.state.settings.share_limit
-            if turn is None or turn.holder != self.me or not limit or self._nudged == turn.id:
+            turn, limit = meeting.state.turn, meeting.state.settings.share_limit
+            if turn is None or turn.holder != meeting.me or not limit or self._nudged == turn.id:
                 continue
-            if turn.elapsed_at(self._clock() + (self._offset or 0.0)) >= limit:
+            if turn.elapsed_at(meeting.server_time(self._clock())) >= limit:
                 self._nudged = turn.id
                 self.say(text.nudge_line(limit))
 
@@ -329,11 +266,11 @@ class PlainSession:
             if line is None:
                 await self._leave(client, quiet=False)
                 return
-            action = text.parse(line, self.state, self.me)
+            action = text.parse(line, client.state, client.member_id)
             if isinstance(action, text.Say):
                 self.say(*action.lines)
             elif isinstance(action, text.Send):
-                with contextlib.suppress(ConnectionError):
+                with contextlib.suppress(ClientClosed):
                     await client.send(action.command)
             elif isinstance(action, text.Quit):
                 await self._leave(client, quiet=action.quiet)

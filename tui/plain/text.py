@@ -1,23 +1,20 @@
-"""Plain line mode, the pure part: events become sentences, typed lines become actions.
+"""Plain line mode, the pure part: events become lines, typed lines become actions.
 
-The two halves live in ``tui.plain_describe`` (event -> sentence) and
-``tui.plain_parse`` (line -> action); this module gathers them for ``tui.plain``.
+The two halves live in ``tui.plain.describe`` (the narrator's sentences as
+lines) and ``tui.plain.parse`` (line -> action); this module gathers them for
+``tui.plain.session``.
 """
 
 from __future__ import annotations
 
+from circle_room.tui.client.narrator import join_names, minutes_text, name_of, ordinal, people
 from circle_room.tui.plain.describe import (
-    SIGNAL_WORDS,
     SIGNALS,
     agreement_lines,
     describe,
-    join_names,
-    minutes_text,
-    name_of,
     nudge_line,
-    ordinal,
-    people,
     queue_line,
+    spoken,
     status_lines,
     welcome_lines,
     who_line,
@@ -37,7 +34,6 @@ __all__ = [
     "FACILITATOR_HELP",
     "MEMBER_HELP",
     "SIGNALS",
-    "SIGNAL_WORDS",
     "Action",
     "Quit",
     "Say",
@@ -53,6 +49,7 @@ __all__ = [
     "people",
     "queue_line",
     "say",
+    "spoken",
     "status_lines",
     "welcome_lines",
     "who_line",

@@ -20,13 +20,12 @@ from textual._compositor import CompositorUpdate
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from circle_room.protocol.messages import SignalSent
+from circle_room.protocol.messages import Event, SignalSent
 from circle_room.protocol.model import RoomState, SignalKind
 from circle_room.tui.app.app import CircleApp
 from circle_room.tui.app.link import Details
 from circle_room.tui.app.screens.circle import CircleScreen
 from circle_room.tui.app.screens.pause import PauseScreen
-from circle_room.tui.client.connection import Received, Update
 from tests.tui.app.test_app_snapshots import (
     ANA,
     BEN,
@@ -90,8 +89,8 @@ def paints(monkeypatch: pytest.MonkeyPatch) -> Iterator[Paints]:
     yield seen
 
 
-def make_app(me: int, state: RoomState, script: list[Update], clock: Clock) -> CircleApp:
-    client = ScriptedClient(me, state, script)
+def make_app(me: int, state: RoomState, script: list[Event], clock: Clock) -> CircleApp:
+    client = ScriptedClient(me, state, script, clock)
     details = Details(URL, "Ana", "x", key="k" if me == FAY else "")
     return CircleApp(details, dialer=ScriptedDialer(client), clock=clock)
 
@@ -162,7 +161,7 @@ async def test_the_speaker_sees_only_the_clock_move(paints: Paints) -> None:
 
 async def test_the_inbox_repaints_when_new_wears_off_not_every_second(paints: Paints) -> None:
     clock = Clock()
-    script: list[Update] = [Received(1, SignalSent(BEN, SignalKind.CHECK_IN, NOW))]
+    script: list[Event] = [SignalSent(BEN, SignalKind.CHECK_IN, NOW)]
     app = make_app(FAY, room(turn=None, queue=()), script, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app)(pilot)

@@ -15,7 +15,15 @@ from dataclasses import replace
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from circle_room.protocol.messages import Command, Greeting, MeTooCount, Shared, SignalSent, Welcome
+from circle_room.protocol.messages import (
+    Command,
+    Event,
+    Greeting,
+    MeTooCount,
+    Shared,
+    SignalSent,
+    Welcome,
+)
 from circle_room.protocol.model import (
     DEFAULT_AGREEMENTS,
     Member,
@@ -30,7 +38,8 @@ from circle_room.protocol.model import (
 )
 from circle_room.tui.app.app import CircleApp
 from circle_room.tui.app.link import Details, Dialer
-from circle_room.tui.client.connection import CircleClient, Received, Status, Update
+from circle_room.tui.client.connection import CircleClient
+from circle_room.tui.client.updates import Received, Status
 
 NOW = 1_750_000_000.0
 URL = "ws://circle.example:8765/tuesday"
@@ -38,26 +47,39 @@ FAY, ANA, BEN, CAL, DEE = 1, 2, 3, 4, 5
 
 
 class ScriptedClient(CircleClient):
-    """A connection that 'joins' at once, delivers a fixed script, then waits."""
+    """A connection that 'joins' at once, receives a fixed script of events, then waits.
 
-    def __init__(self, me: int, state: RoomState, script: list[Update]) -> None:
-        super().__init__(URL, name="scripted")
+    The events are folded into the client's meeting as the relay's would be,
+    timed by ``clock``.
+    """
+
+    def __init__(
+        self,
+        me: int,
+        state: RoomState,
+        script: list[Event],
+        clock: Callable[[], float] = lambda: NOW,
+    ) -> None:
+        super().__init__(URL, name="scripted", clock=clock)
         self._me = me
         self._start = state
         self._script = script
+        self._now = clock
         self.sent: list[Command] = []
         self.delivered = False
 
     async def connect(self) -> Welcome:
-        self.member_id = self._me
-        self.state = self._start
-        self.status = Status.CONNECTED
+        welcome = Welcome(1, self._me, "token", "epoch", 0, False, self._start)
         self.greeting = greeting()
-        return Welcome(1, self._me, "token", "epoch", 0, False, self._start)
+        self.meeting.welcomed(welcome, self.greeting.room, resuming=False)
+        self._set_status(Status.CONNECTED)
+        return welcome
 
-    async def updates(self) -> AsyncIterator[Update]:
-        for update in self._script:
-            yield update
+    async def updates(self) -> AsyncIterator[Received]:
+        for seq, event in enumerate(self._script, start=1):
+            received = self.meeting.fold(seq, event, self._now())
+            assert received is not None
+            yield received
         self.delivered = True
         await asyncio.Event().wait()
 
@@ -106,14 +128,14 @@ def room(**changes: object) -> RoomState:
     return replace(state, **changes)  # type: ignore[arg-type]
 
 
-SHARES: list[Update] = [
-    Received(1, Shared(1, BEN, "This week I finally said no to extra shifts.")),
-    Received(2, Shared(1, BEN, "I was scared they would be angry. They were not.")),
-    Received(3, MeTooCount(1, 2)),
+SHARES: list[Event] = [
+    Shared(1, BEN, "This week I finally said no to extra shifts."),
+    Shared(1, BEN, "I was scared they would be angry. They were not."),
+    MeTooCount(1, 2),
 ]
 
 
-def app(me: int, state: RoomState, script: list[Update], **options: object) -> CircleApp:
+def app(me: int, state: RoomState, script: list[Event], **options: object) -> CircleApp:
     client = ScriptedClient(me, state, script)
     details = Details(URL, "Ana", "x", key="k" if me == FAY else "")
     return CircleApp(details, dialer=ScriptedDialer(client), clock=lambda: NOW, **options)  # type: ignore[arg-type]
@@ -153,13 +175,13 @@ def test_member_holding_the_stick(snap_compare: Callable[..., bool]) -> None:
     """Ana holds the stick: the share box is open and focused; she sees the count."""
     turn = Turn(2, ANA, Via.ROUND, NOW - 330, running_since=NOW - 330, shares=1, metoo_count=3)
     state = room(turn=turn, queue=(DEE,))
-    speaker = app(ANA, state, [Received(1, Shared(2, ANA, "Thank you for listening."))])
+    speaker = app(ANA, state, [Shared(2, ANA, "Thank you for listening.")])
     assert snap_compare(speaker, terminal_size=(80, 24), run_before=settle(speaker))
 
 
 def test_facilitator_circle(snap_compare: Callable[..., bool]) -> None:
     """Fay hosts: the join line, the timer and count, and a new private signal."""
-    script = [*SHARES, Received(4, SignalSent(DEE, SignalKind.CHECK_IN, NOW))]
+    script = [*SHARES, SignalSent(DEE, SignalKind.CHECK_IN, NOW)]
     hint = "circle join 192.168.1.20:8765/tuesday --passcode maple-river-stone"
     facilitator = app(FAY, room(), script, join_hint=hint, hosting=True)
     assert snap_compare(facilitator, terminal_size=(80, 24), run_before=settle(facilitator))

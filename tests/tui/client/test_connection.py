@@ -7,19 +7,15 @@ import asyncio
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from circle_room.protocol.close_codes import CloseCode
+from circle_room.protocol.errors import ClientClosed, JoinRefused
 from circle_room.protocol.messages import MemberLeft, Share
 from circle_room.protocol.model import LeaveReason, Presence, Role
+from circle_room.protocol.refusals import RefusalCode
 from circle_room.tui.client import connection
-from circle_room.tui.client.connection import (
-    DEFAULT_PORT,
-    CircleClient,
-    JoinRefused,
-    Received,
-    Status,
-    StatusChanged,
-    backoff,
-    normalise_url,
-)
+from circle_room.tui.client.connection import DEFAULT_PORT, CircleClient, backoff, normalise_url
+from circle_room.tui.client.outbox import Outbox
+from circle_room.tui.client.updates import Received, Status, StatusChanged
 from tests.server.support import JoinFn, MakeRelay, RunningRelay, all_see, assert_same_room, settle
 
 
@@ -72,21 +68,22 @@ async def test_connect_gives_the_room_and_a_seat(relay: RunningRelay, join: Join
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [
-        ({"passcode": "wrong"}, "wrong_passcode"),
-        ({"passcode": "sesame", "agreed": False}, "agreements"),
-        ({"key": "not the key"}, "wrong_key"),
-        ({"passcode": "sesame", "name": "\x1b\x1b"}, "bad_name"),
+        ({"passcode": "wrong"}, RefusalCode.WRONG_PASSCODE),
+        ({"passcode": "sesame", "agreed": False}, RefusalCode.AGREEMENTS),
+        ({"key": "not the key"}, RefusalCode.WRONG_KEY),
+        ({"passcode": "sesame", "name": "\x1b\x1b"}, RefusalCode.BAD_NAME),
     ],
 )
 async def test_refusals_raise_join_refused(
-    make_relay: MakeRelay, kwargs: dict[str, object], code: str
+    make_relay: MakeRelay, kwargs: dict[str, object], code: RefusalCode
 ) -> None:
     relay = await make_relay(passcode="sesame")
     options: dict[str, object] = {"name": "alice", **kwargs}
     client = CircleClient(relay.url, **options)  # type: ignore[arg-type]
     with pytest.raises(JoinRefused) as refused:
         await client.connect()
-    assert refused.value.code == code
+    assert refused.value.refusal is code
+    assert refused.value.code == code.value and refused.value.close is None
     assert refused.value.message
     assert refused.value.greeting is not None and refused.value.greeting.needs_passcode
 
@@ -95,7 +92,7 @@ async def test_an_unknown_room_is_refused(relay: RunningRelay) -> None:
     client = CircleClient(relay.url.replace("/tuesday", "/friday"), name="alice")
     with pytest.raises(JoinRefused) as refused:
         await client.connect()
-    assert refused.value.code == "no_room"
+    assert refused.value.close is CloseCode.NO_ROOM and refused.value.refusal is None
 
 
 async def test_nothing_listening_raises_oserror(relay: RunningRelay) -> None:
@@ -125,7 +122,7 @@ async def test_close_keeps_the_seat_leave_gives_it_up(relay: RunningRelay, join:
     reasons = {e.member_id: e.reason for e in fran.events(MemberLeft)}
     assert reasons == {bob.id: LeaveReason.LEFT, carol.id: LeaveReason.QUIET}
     assert bob.client.status is Status.CLOSED
-    with pytest.raises(ConnectionError):
+    with pytest.raises(ClientClosed):
         await bob.client.share("anyone there?")
 
 
@@ -162,8 +159,9 @@ async def test_a_removed_member_is_closed_for_good(relay: RunningRelay, join: Jo
     alice = await join(relay.url, "alice")
     await fran.client.remove(alice.id)
     await alice.wait(lambda: alice.client.status is Status.CLOSED, "closed")
-    statuses = [u.status for u in alice.updates if isinstance(u, StatusChanged)]
-    assert Status.RECONNECTING not in statuses
+    statuses = [u for u in alice.updates if isinstance(u, StatusChanged)]
+    assert Status.RECONNECTING not in [u.status for u in statuses]
+    assert statuses[-1].close is CloseCode.REMOVED and statuses[-1].removed
     await all_see([fran], lambda p: alice.id not in p.state.members, "alice removed")
 
 
@@ -192,11 +190,18 @@ class _DropsOnSecondSend:
 
 
 async def test_a_drop_while_catching_up_keeps_the_unsent_commands() -> None:
-    client = CircleClient("localhost/tuesday")
+    outbox = Outbox()
+    for data in (b"first", b"second", b"third"):
+        outbox.keep(data)
     fake = _DropsOnSecondSend()
-    client._ws = fake  # type: ignore[assignment]
-    client._pending = [b"first", b"second", b"third"]
-    assert await client._flush_pending() is False
+    assert await outbox.flush(fake) is False
     assert fake.sent == [b"first"]
     # Kept in order for the next attempt, instead of ending the reader for good.
-    assert client._pending == [b"second", b"third"]
+    assert outbox.frames == [b"second", b"third"]
+
+
+def test_a_long_outage_keeps_only_the_newest_commands() -> None:
+    outbox = Outbox(limit=2)
+    for data in (b"first", b"second", b"third"):
+        outbox.keep(data)
+    assert outbox.frames == [b"second", b"third"]

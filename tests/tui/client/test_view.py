@@ -1,4 +1,4 @@
-"""The meeting model behind the screens: pure, so tested without a terminal."""
+"""What the screens show, from the client's meeting model: pure, so tested without a terminal."""
 
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ from circle_room.protocol.model import (
 from circle_room.tui.app.screens.help import help_text
 from circle_room.tui.app.widgets import members, now_sharing, status_line
 from circle_room.tui.app.widgets.share_log import render_line
-from circle_room.tui.client.connection import Received, Resynced, Status, StatusChanged
-from circle_room.tui.client.view import LineKind, Meeting, calm_duration, clock_text
+from circle_room.tui.client.model import Meeting
+from circle_room.tui.client.narrator import Kind
+from circle_room.tui.client.updates import Status, StatusChanged
+from circle_room.tui.client.view import calm_duration, clock_text
 
 FAY, ANA, BEN = 1, 2, 3
 
@@ -52,26 +54,26 @@ def meeting(me: int = ANA) -> Meeting:
 
 
 def feed(m: Meeting, *events: object, at: float = 100.0) -> None:
-    for seq, event in enumerate(events, start=1):
-        m.receive(Received(seq, event), at)  # type: ignore[arg-type]
+    for event in events:
+        assert m.fold(m.seq + 1, event, at) is not None  # type: ignore[arg-type]
 
 
 def test_shares_and_notes_are_logged_in_order() -> None:
     m = meeting()
     feed(m, StickGiven(BEN, 1, Via.QUEUE, 100.0), Shared(1, BEN, "hello\n\n\nthere"))
-    log = m.view(100.0).log
-    assert [line.kind for line in log][-2:] == [LineKind.NOTE, LineKind.SHARE]
+    log = [entry.line for entry in m.view(100.0).log]
+    assert [line.kind for line in log][-2:] == [Kind.NOTE, Kind.SHARE]
     assert log[-2].text == "Ben has the stick."
-    assert (log[-1].speaker, log[-1].text) == ("Ben", "hello\n\nthere")
+    assert (log[-1].who, log[-1].text) == ("Ben", "hello\n\nthere")
 
 
 def test_quiet_exit_is_not_announced_but_leaving_is() -> None:
     m = meeting()
     feed(m, MemberLeft(BEN, LeaveReason.QUIET))
-    assert "Ben" not in " ".join(line.text for line in m.view(0).log)
+    assert "Ben" not in " ".join(entry.line.text for entry in m.view(0).log)
     m2 = meeting()
     feed(m2, MemberLeft(BEN, LeaveReason.LEFT))
-    assert m2.view(0).log[-1].text == "Ben left."
+    assert m2.view(0).log[-1].line.text == "Ben left."
 
 
 def test_private_signals_go_to_the_inbox_of_facilitators_only() -> None:
@@ -84,7 +86,7 @@ def test_private_signals_go_to_the_inbox_of_facilitators_only() -> None:
     ana = meeting(ANA)
     feed(ana, SignalSent(ANA, SignalKind.CHECK_IN, 100.0))
     assert ana.view(100.0).inbox == ()
-    assert "Sent to the facilitators only" in ana.view(100.0).log[-1].text
+    assert "Sent to the facilitators only" in ana.view(100.0).log[-1].line.text
 
 
 def test_clock_follows_the_relay_not_the_local_machine() -> None:
@@ -96,19 +98,12 @@ def test_clock_follows_the_relay_not_the_local_machine() -> None:
 
 def test_status_and_resync() -> None:
     m = meeting()
-    m.receive(StatusChanged(Status.RECONNECTING, 3, "connection lost"), 0)
+    m.link_changed(StatusChanged(Status.RECONNECTING, 3, "connection lost"))
     assert m.view(0).link.attempt == 3
     assert "Reconnecting (attempt 3)" in str(status_line.describe(m.view(0).link, "tuesday"))
     fresh = state()
-    m.receive(Resynced(fresh, gap=True), 0)
-    assert "was not kept" in m.view(0).log[-1].text
-
-
-def test_a_fresh_seat_after_the_grace_period_becomes_you() -> None:
-    m = meeting(me=ANA)
-    rejoined = replace(state(), members={**state().members, 4: Member(4, "Ana2")}, next_member_id=5)
-    m.receive(Resynced(rejoined, gap=True, member_id=4), 0)
-    assert m.me == 4
+    m.resync(fresh, 9, gap=True)
+    assert "was not kept" in m.view(0).log[-1].line.text
 
 
 def test_member_entries_use_words_as_well_as_icons() -> None:
@@ -133,7 +128,6 @@ def test_long_names_are_cut_not_wrapped() -> None:
 
 
 def test_speaker_sees_count_and_gentle_nudge_listeners_do_not() -> None:
-    from dataclasses import replace
 
     m = meeting(BEN)
     m.state = replace(m.state, settings=replace(m.state.settings, share_limit=60))
@@ -175,14 +169,13 @@ def test_help_lists_every_key_and_the_agreements() -> None:
 def test_passing_is_noted_once() -> None:
     m = meeting()
     feed(m, StickGiven(BEN, 1, Via.ROUND, 0.0), StickReleased(BEN, 1, Release.PASSED, 1.0))
-    assert [line.text for line in m.view(0).log][-2:] == [
-        "Ben has the stick (round).",
+    assert [entry.line.text for entry in m.view(0).log][-2:] == [
+        "Ben has the stick in the round.",
         "Ben passed.",
     ]
 
 
 def test_metoo_names_show_to_the_speaker_only_when_the_room_allows() -> None:
-    from dataclasses import replace
 
     from circle_room.protocol.messages import MeTooSet
 

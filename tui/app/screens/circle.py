@@ -3,7 +3,7 @@
 One screen for members and facilitators alike (a member can be promoted in the
 middle of a meeting): facilitator panels and keys appear when ``view`` says you
 are one. The screen renders the ``View`` the app sets and turns keys into
-``Send`` and ``Goodbye`` requests; it never touches the network.
+``SendCommand`` and ``Goodbye`` requests; it never touches the network.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from circle_room.protocol.messages import (
     Yield,
 )
 from circle_room.protocol.model import Member, Presence, Role, Settings
-from circle_room.tui.app.requests import MarkRead, Send
+from circle_room.tui.app.requests import MarkRead, SendCommand
 from circle_room.tui.app.screens.dialogs import ConfirmScreen, PauseMessageScreen
 from circle_room.tui.app.screens.facilitator import MemberActionsScreen, SettingsScreen
 from circle_room.tui.app.screens.meeting import MeetingScreen
@@ -283,7 +283,7 @@ class CircleScreen(MeetingScreen):
     # --- messages up -----------------------------------------------------------------------
 
     def _send(self, command: Command) -> None:
-        self.post_message(Send(command))
+        self.post_message(SendCommand(command))
 
     def action_raise_hand(self) -> None:
         self._send(RaiseHand())

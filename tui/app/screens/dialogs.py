@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from circle_room.protocol.model import SignalKind
 from circle_room.protocol.text import MAX_MESSAGE_CHARS
-from circle_room.tui.client.view import SIGNAL_WORDS
+from circle_room.tui.client.narrator import SIGNAL_WORDS
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}

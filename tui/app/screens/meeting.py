@@ -7,7 +7,7 @@ from textual.screen import Screen
 
 from circle_room.protocol.messages import SendSignal
 from circle_room.protocol.model import SignalKind
-from circle_room.tui.app.requests import Goodbye, Send
+from circle_room.tui.app.requests import Goodbye, SendCommand
 from circle_room.tui.app.screens.dialogs import ConfirmScreen, SignalScreen
 from circle_room.tui.app.screens.help import HelpScreen
 from circle_room.tui.client.view import View
@@ -34,7 +34,7 @@ class MeetingScreen(Screen[None]):
     def action_signal(self) -> None:
         def chosen(kind: SignalKind | None) -> None:
             if kind is not None:
-                self.post_message(Send(SendSignal(kind)))
+                self.post_message(SendCommand(SendSignal(kind)))
 
         self.app.push_screen(SignalScreen(), chosen)
 

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Footer
 
 from circle_room.protocol.messages import ResumeCircle
-from circle_room.tui.app.requests import Send
+from circle_room.tui.app.requests import SendCommand
 from circle_room.tui.app.screens.meeting import MeetingScreen
 from circle_room.tui.app.widgets.safe import TextPanel, fit, line
 from circle_room.tui.app.widgets.status_line import StatusLine
@@ -108,4 +108,4 @@ class PauseScreen(MeetingScreen):
         self.post_message(self.Peek())
 
     def action_resume(self) -> None:
-        self.post_message(Send(ResumeCircle()))
+        self.post_message(SendCommand(ResumeCircle()))

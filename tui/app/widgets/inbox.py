@@ -6,7 +6,8 @@ from rich.text import Text
 from textual.reactive import var
 
 from circle_room.tui.app.widgets.safe import TextPanel, fit
-from circle_room.tui.client.view import SIGNAL_TAGS, View, ago
+from circle_room.tui.client.narrator import SIGNAL_TAGS
+from circle_room.tui.client.view import View, ago
 
 SHOWN = 3
 

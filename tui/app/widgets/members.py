@@ -11,7 +11,8 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from circle_room.protocol.model import Member, Presence, Role
 from circle_room.tui.app.widgets.safe import fit
-from circle_room.tui.client.view import SIGNAL_TAGS, View
+from circle_room.tui.client.narrator import SIGNAL_TAGS
+from circle_room.tui.client.view import View
 
 ICON_HOLDER = "▶"
 ICON_HAND = "↑"

@@ -7,18 +7,27 @@ from textual.reactive import var
 from textual.widgets import RichLog
 
 from circle_room.tui.app.widgets.safe import block, line
-from circle_room.tui.client.view import LineKind, LogLine, View
+from circle_room.tui.client.narrator import Hint, Kind
+from circle_room.tui.client.view import LogLine, View
+
+HINTS: dict[Hint, str] = {
+    Hint.AGREEMENTS: "Press ? to read them.",
+}
+"""What to press, after a note that asks for it. The screen offers the rest itself."""
 
 
 def render_line(entry: LogLine) -> Text:
-    if entry.kind is LineKind.SHARE:
+    said = entry.line
+    if said.kind is Kind.SHARE:
         text = Text()
-        text.append_text(line(entry.speaker, style="bold"))
+        text.append_text(line(said.who, style="bold"))
         text.append(": ")
-        text.append_text(block(entry.text))
+        text.append_text(block(said.text))
         return text
+    hint = HINTS.get(said.hint) if said.hint is not None else None
+    words = f"{said.text} {hint}" if hint else said.text
     # Notes are set apart by a leading mark and italics, not by colour alone.
-    return Text.assemble("· ", line(entry.text, style="italic"))
+    return Text.assemble("· ", line(words, style="italic"))
 
 
 class ShareLog(RichLog):

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import var
 
 from circle_room.tui.app.widgets.safe import TextPanel, fit
-from circle_room.tui.client.connection import Status
+from circle_room.tui.client.updates import Status
 from circle_room.tui.client.view import Link
 
 
