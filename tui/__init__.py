@@ -1,5 +1,5 @@
 """Circle's clients: the headless connection, the Textual app, plain mode, the CLI.
 
-``tui.connection`` is importable without Textual so bots, benchmarks and tests
+``tui.client`` is importable without Textual so bots, benchmarks and tests
 can use it alone.
 """

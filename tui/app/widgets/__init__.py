@@ -1,1 +1,1 @@
-"""Widgets of the circle view: each renders a ``tui.view.View`` and posts messages up."""
+"""Widgets of the circle view: each renders a ``tui.client.view.View`` and posts messages up."""
