@@ -58,6 +58,9 @@ from circle_room.protocol.messages import (
     Yield,
 )
 from circle_room.protocol.model import (
+    MAX_AGREEMENT_CHARS,
+    MAX_AGREEMENTS,
+    MAX_SHARE_LIMIT,
     LeaveReason,
     Member,
     Presence,
@@ -70,9 +73,6 @@ from circle_room.protocol.model import (
 )
 from circle_room.protocol.room import apply_all
 from circle_room.server.decide import (
-    MAX_AGREEMENT_CHARS,
-    MAX_AGREEMENTS,
-    MAX_SHARE_LIMIT,
     Disconnect,
     Expire,
     Join,
