@@ -6,7 +6,7 @@ sends back (a stable ``RefusalCode`` and a sentence for the person).
 ``server.decide`` asks it first and then only carries the command out. Every
 surface that offers an action asks it too (the app's keys, footer and member
 menu, plain mode's slash commands, the SSH login), so a screen never offers
-what the room would refuse: ``tests/protocol/test_rules_offers.py`` proves it.
+what the room would refuse: ``tests/server/test_rules_offers.py`` proves it.
 
 ``why_not_kind`` answers for a kind of command before its words are chosen
 (may this member open the share box, the pause message, the settings?): when

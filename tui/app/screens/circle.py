@@ -30,15 +30,14 @@ from circle_room.protocol.messages import (
     RaiseHand,
     Remove,
     ResumeCircle,
-    SendSignal,
     Share,
     StartRound,
     StopRound,
     TakeStick,
     Yield,
 )
-from circle_room.protocol.model import Member, Presence, Settings
-from circle_room.protocol.rules import allows, allows_kind
+from circle_room.protocol.model import Member, Settings
+from circle_room.tui.app.offers import admit_target, key_offered, may_share
 from circle_room.tui.app.requests import MarkRead, Send
 from circle_room.tui.app.screens.dialogs import ConfirmScreen, PauseMessageScreen
 from circle_room.tui.app.screens.facilitator import (
@@ -143,7 +142,7 @@ class CircleScreen(MeetingScreen):
         self.status_line.room = view.room
         self.status_line.link = view.link
         box = self.share_box
-        holding = allows_kind(view.state, view.me, Share)
+        holding = may_share(view)
         box.open(holding)
         if holding and not self._holding:
             box.focus()
@@ -200,77 +199,7 @@ class CircleScreen(MeetingScreen):
             return self.focused is self.share_box
         if view is None or view.myself is None:
             return False
-        return self._applies(action, view, parameters)
-
-    def _applies(self, action: str, view: View, parameters: tuple[object, ...]) -> bool:
-        """Whether the key for ``action`` is offered now: the rule book decides.
-
-        Two keys stand for two commands each (``h``, ``m``, ``y``, ``p``, ``r``,
-        ``l``): which one shows follows the state. A facilitator's ``g`` on
-        themself is ``t``, and facilitators have nobody to signal privately.
-        """
-        state, me = view.state, view.me
-        if action == "mark_read":
-            return view.is_facilitator and view.unread() > 0
-        if action == "settings":
-            return allows_kind(state, me, ChangeSettings)
-        if action == "signal":
-            return allows_kind(state, me, SendSignal) and not view.is_facilitator
-        if action == "yield_stick":
-            # While passing is still possible, y passes.
-            return allows(state, me, Yield()) and not allows(state, me, Pass())
-        if action in ("metoo", "undo_metoo") and view.my_metoo != (action == "undo_metoo"):
-            return False
-        if action == "give" and self.members.selected == me:
-            return False
-        command = self._command_for(action, view, parameters)
-        return command is not None and allows(state, me, command)
-
-    def _command_for(
-        self, action: str, view: View, parameters: tuple[object, ...]
-    ) -> Command | None:
-        """The command the key for ``action`` would send now, if it would send one."""
-        state = view.state
-        chosen = self._selected()
-        fixed: dict[str, Command] = {
-            "raise_hand": RaiseHand(),
-            "lower_hand": LowerHand(),
-            "pass_stick": Pass(),
-            "pause": PauseCircle(""),
-            "resume": ResumeCircle(),
-            "take": TakeStick(),
-            "start_round": StartRound(),
-            "stop_round": StopRound(),
-            "lock": Lock(True),
-            "unlock": Lock(False),
-            "lower_all": LowerAllHands(),
-        }
-        if action in fixed:
-            return fixed[action]
-        if action in ("metoo", "undo_metoo"):
-            turn = state.turn
-            return MeToo(turn.id, action == "metoo") if turn is not None else None
-        if action == "admit":
-            waiting = self._admit_target(view)
-            return Admit(waiting.id) if waiting is not None else None
-        if chosen is None:
-            return None
-        if action == "give":
-            return GiveStick(chosen.id)
-        if action == "remove":
-            return Remove(chosen.id)
-        if action == "move" and chosen.id in state.queue:
-            delta = parameters[0] if parameters and isinstance(parameters[0], int) else 0
-            return MoveHand(chosen.id, state.queue.index(chosen.id) + delta)
-        return None
-
-    def _admit_target(self, view: View) -> Member | None:
-        """Who ``a`` admits: the selected member if waiting, else the first who waits."""
-        chosen = self._selected()
-        if chosen is not None and chosen.presence is Presence.WAITING:
-            return chosen
-        waiting = view.waiting_members()
-        return waiting[0] if waiting else None
+        return key_offered(action, view, self._selected(), parameters)
 
     # --- messages up -----------------------------------------------------------------------
 
@@ -345,7 +274,7 @@ class CircleScreen(MeetingScreen):
         self._send(LowerAllHands())
 
     def action_admit(self) -> None:
-        chosen = self._admit_target(self.view) if self.view is not None else None
+        chosen = admit_target(self.view, self._selected()) if self.view is not None else None
         if chosen is not None:
             self._send(Admit(chosen.id))
 
