@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
     Admit,
     ChangeSettings,
@@ -137,24 +138,26 @@ def decide(
     ``member_id`` is ``None`` only for ``Join``. Raises the rule book's
     ``Refused`` when the command is not allowed; the state is then unchanged.
     """
+    plan = _Plan(state, now)
+    if isinstance(command, Join):
+        # The rule book's admission both judges and seats: asked once.
+        seat = admission(state, command)
+        if isinstance(seat, Refused):
+            raise seat
+        _join(plan, command, seat)
+        return plan.events
     refused = why_not(state, member_id, command)
     if refused is not None:
         raise refused
-    plan = _Plan(state, now)
-    if isinstance(command, Join):
-        _join(plan, command)
-    else:
-        assert member_id is not None  # The rule book refuses anyone not in the room.
-        _HANDLERS[type(command)](plan, state.members[member_id], command)
+    assert member_id is not None  # The rule book refuses anyone not in the room.
+    _HANDLERS[type(command)](plan, state.members[member_id], command)
     return plan.events
 
 
 # --- membership --------------------------------------------------------------
 
 
-def _join(plan: _Plan, command: Join) -> None:
-    seat = admission(plan.state, command)
-    assert isinstance(seat, Admission)  # The rule book let them in.
+def _join(plan: _Plan, command: Join, seat: Admission) -> None:
     member = Member(plan.state.next_member_id, seat.name, command.role, seat.presence)
     plan.emit(MemberJoined(member))
 
