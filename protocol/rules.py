@@ -10,8 +10,8 @@ what the room would refuse: ``tests/server/test_rules_offers.py`` proves it.
 
 ``why_not_kind`` answers for a kind of command before its words are chosen
 (may this member open the share box, the pause message, the settings?): when
-it refuses, every command of that kind is refused the same way.
-``admission`` decides who may take a seat, in the order docs/protocol.md gives.
+it refuses, every command of that kind is refused the same way. Who may take
+a seat is ``protocol.admission``'s, which ``why_not`` asks for a ``Join``.
 
 Pure: no I/O and no clock. A refusal is a value here; whoever acts raises it.
 """
@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from circle_room.protocol.admission import admission
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
     Admit,
@@ -51,7 +52,7 @@ from circle_room.protocol.messages import (
 from circle_room.protocol.model import Member, Presence, Role, RoomState
 from circle_room.protocol.observed import Disconnect, Expire, Join, Observed, Reconnect
 from circle_room.protocol.refusals import RefusalCode as Code
-from circle_room.protocol.text import checked_message, checked_name, checked_share
+from circle_room.protocol.text import checked_message, checked_share
 
 Verdict = Refused | None
 """``None``: allowed. A ``Refused``: not allowed, and what to tell the person."""
@@ -69,7 +70,7 @@ def why_not(state: RoomState, member_id: int | None, command: Command | Observed
     if isinstance(found, Refused):
         return found
     rule, me = found
-    return rule.gate(state, me) or rule.check(state, me, command)
+    return _first(rule.gates, state, me) or _first(rule.checks, state, me, command)
 
 
 def allows(state: RoomState, member_id: int | None, command: Command | Observed) -> bool:
@@ -88,7 +89,7 @@ def why_not_kind(state: RoomState, member_id: int | None, kind: type) -> Verdict
     if isinstance(found, Refused):
         return found
     rule, me = found
-    return rule.gate(state, me)
+    return _first(rule.gates, state, me)
 
 
 def allows_kind(state: RoomState, member_id: int | None, kind: type) -> bool:
@@ -96,99 +97,26 @@ def allows_kind(state: RoomState, member_id: int | None, kind: type) -> bool:
     return why_not_kind(state, member_id, kind) is None
 
 
-# --- admission ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Admission:
-    """How a newcomer is seated, once ``admission`` lets them in."""
-
-    name: str
-    """Their name, cleaned."""
-    presence: Presence
-    """WAITING when the room's waiting room holds them, else PRESENT."""
-
-
-def admission(state: RoomState, join: Join) -> Admission | Refused:
-    """Whether ``join`` gets a seat, and how; checked in the documented order.
-
-    Locked (members only), agreements, a name removed earlier (members only),
-    room full, then the name itself: not blank or too long, not in use.
-    """
-    member = join.role is Role.MEMBER
-    if member and state.locked:
-        return Refused(Code.LOCKED, "The room is locked; ask the facilitator to open it.")
-    if state.settings.agreements and not join.agreed:
-        return Refused(Code.AGREEMENTS, "Please read and accept the group agreements first.")
-    try:
-        name = checked_name(join.name)
-    except Refused as bad_name:
-        # A name that is no name cannot have been removed: only the room being
-        # full comes before saying so.
-        return _full(state, join) or bad_name
-    refused = _removed(state, name, join.role) or _full(state, join) or _taken(state, name)
-    if refused is not None:
-        return refused
-    waiting = state.settings.waiting_room and member
-    return Admission(name, Presence.WAITING if waiting else Presence.PRESENT)
-
-
-def name_refusal(state: RoomState, name: str, role: Role = Role.MEMBER) -> Verdict:
-    """What ``admission`` would say about ``name`` alone: not valid, removed or in use.
-
-    For asking a name before the rest of the handshake (the SSH login does).
-    """
-    try:
-        cleaned = checked_name(name)
-    except Refused as bad_name:
-        return bad_name
-    return _removed(state, cleaned, role) or _taken(state, cleaned)
-
-
-def _removed(state: RoomState, name: str, role: Role) -> Verdict:
-    if role is Role.MEMBER and name.casefold() in state.removed:
-        return Refused(Code.REMOVED, "You were removed from this meeting.")
-    return None
-
-
-def _full(state: RoomState, join: Join) -> Verdict:
-    if len(state.members) >= join.max_members:
-        return Refused(Code.ROOM_FULL, "The room is full.")
-    return None
-
-
-def _taken(state: RoomState, name: str) -> Verdict:
-    taken = state.find_name(name)
-    if taken is not None and taken.presence is Presence.AWAY:
-        return Refused(
-            Code.NAME_TAKEN,
-            f"{name}'s seat is being kept for a little while after a dropped connection. "
-            "If that is you, your own client takes it back by itself; from a new "
-            "terminal, join under another name for now.",
-        )
-    if taken is not None:
-        return Refused(
-            Code.NAME_TAKEN, f"Someone here is already called {name}; pick another name."
-        )
-    return None
-
-
-# --- the table ----------------------------------------------------------------------
+# --- the table: each command's checks, in the order they are made -------------------
 
 _Gate = Callable[[RoomState, Member], Verdict]
 _Check = Callable[[RoomState, Member, Any], Verdict]
 
 
-def _fine(state: RoomState, me: Member, command: Any = None) -> Verdict:
-    return None
-
-
 @dataclass(frozen=True)
 class _Rule:
-    gate: _Gate = _fine
+    gates: tuple[_Gate, ...] = ()
     """The checks that do not depend on the command's fields, first."""
-    check: _Check = _fine
-    """Then the ones that do, in order."""
+    checks: tuple[_Check, ...] = ()
+    """Then the ones that do."""
+
+
+def _first(checks: tuple[Callable[..., Verdict], ...], *args: Any) -> Verdict:
+    for check in checks:
+        refused = check(*args)
+        if refused is not None:
+            return refused
+    return None
 
 
 def _rule_for(
@@ -206,7 +134,12 @@ def _rule_for(
     return rule, me
 
 
-# --- what many rules ask --------------------------------------------------------------
+def clamped_position(queue: tuple[int, ...], position: int) -> int:
+    """Where ``MoveHand(position)`` puts a hand already in ``queue``: out of range is an end."""
+    return min(max(position, 0), len(queue) - 1)
+
+
+# --- who: roles and the stick ----------------------------------------------------------
 
 
 def _facilitator(state: RoomState, me: Member) -> Verdict:
@@ -221,6 +154,12 @@ def _host(state: RoomState, me: Member) -> Verdict:
     return None
 
 
+def _holder(state: RoomState, me: Member) -> Verdict:
+    if state.holder != me.id:
+        return Refused(Code.NOT_HOLDER, "Only the person holding the stick can do that.")
+    return None
+
+
 def _not_paused(state: RoomState, me: Member) -> Verdict:
     """While paused, members wait; facilitators go on steering."""
     if state.pause is not None and me.role is Role.MEMBER:
@@ -228,10 +167,89 @@ def _not_paused(state: RoomState, me: Member) -> Verdict:
     return None
 
 
-def _holder(state: RoomState, me: Member) -> Verdict:
-    if state.holder != me.id:
-        return Refused(Code.NOT_HOLDER, "Only the person holding the stick can do that.")
+def _nobody_paused(state: RoomState, me: Member) -> Verdict:
+    """Not even a facilitator speaks into a paused circle."""
+    if state.pause is not None:
+        return Refused(Code.PAUSED, "The circle is paused; your words will wait until it resumes.")
     return None
+
+
+# --- when: the room's state -------------------------------------------------------------
+
+
+def _away(state: RoomState, me: Member) -> Verdict:
+    if me.presence is Presence.AWAY:
+        return Refused(Code.ALREADY_AWAY, "That member is already away.")
+    return None
+
+
+def _not_away(state: RoomState, me: Member) -> Verdict:
+    if me.presence is not Presence.AWAY:
+        return Refused(Code.NOT_AWAY, "That member is not away.")
+    return None
+
+
+def _came_back(state: RoomState, me: Member) -> Verdict:
+    if me.presence is not Presence.AWAY:
+        return Refused(Code.NOT_AWAY, "That member came back in time.")
+    return None
+
+
+def _shared(state: RoomState, me: Member) -> Verdict:
+    if state.turn is not None and state.turn.shares:
+        return Refused(Code.ALREADY_SHARED, "You have already shared; yield to pass the stick on.")
+    return None
+
+
+def _holding(state: RoomState, me: Member) -> Verdict:
+    if state.holder == me.id:
+        return Refused(Code.ALREADY_HOLDER, "You already hold the stick.")
+    return None
+
+
+def _holding_for_hand(state: RoomState, me: Member) -> Verdict:
+    if state.holder == me.id:
+        return Refused(Code.ALREADY_HOLDER, "You hold the stick; there is no need to raise a hand.")
+    return None
+
+
+def _hand_up(state: RoomState, me: Member) -> Verdict:
+    if me.id in state.queue:
+        return Refused(Code.HAND_RAISED, "Your hand is already raised.")
+    return None
+
+
+def _no_hands(state: RoomState, me: Member) -> Verdict:
+    if not state.queue:
+        return Refused(Code.HAND_NOT_RAISED, "No hands are raised.")
+    return None
+
+
+def _paused(state: RoomState, me: Member) -> Verdict:
+    if state.pause is not None:
+        return Refused(Code.PAUSED, "The circle is already paused.")
+    return None
+
+
+def _not_paused_yet(state: RoomState, me: Member) -> Verdict:
+    if state.pause is None:
+        return Refused(Code.NOT_PAUSED, "The circle is not paused.")
+    return None
+
+
+def _round(state: RoomState, me: Member) -> Verdict:
+    if state.round is not None:
+        return Refused(Code.ROUND_RUNNING, "A round is already going.")
+    return None
+
+
+def _no_round(state: RoomState, me: Member) -> Verdict:
+    if state.round is None:
+        return Refused(Code.NO_ROUND, "No round is going.")
+    return None
+
+
+# --- what: the command's own fields -----------------------------------------------------
 
 
 def _target(state: RoomState, member_id: int) -> Member | Refused:
@@ -249,48 +267,12 @@ def _text(check: Callable[[str], str], text: str) -> Verdict:
     return None
 
 
-# --- membership -----------------------------------------------------------------------
-
-
-def _disconnect(state: RoomState, me: Member) -> Verdict:
-    if me.presence is Presence.AWAY:
-        return Refused(Code.ALREADY_AWAY, "That member is already away.")
-    return None
-
-
-def _reconnect(state: RoomState, me: Member) -> Verdict:
-    if me.presence is not Presence.AWAY:
-        return Refused(Code.NOT_AWAY, "That member is not away.")
-    return None
-
-
-def _expire(state: RoomState, me: Member) -> Verdict:
-    if me.presence is not Presence.AWAY:
-        return Refused(Code.NOT_AWAY, "That member came back in time.")
-    return None
-
-
-# --- the stick -------------------------------------------------------------------------
-
-
-def _share(state: RoomState, me: Member) -> Verdict:
-    if state.holder != me.id:
-        return _holder(state, me)
-    if state.pause is not None:
-        # Not even a facilitator: nobody speaks into a paused circle.
-        return Refused(Code.PAUSED, "The circle is paused; your words will wait until it resumes.")
-    return None
-
-
 def _share_text(state: RoomState, me: Member, command: Share) -> Verdict:
     return _text(checked_share, command.text)
 
 
-def _pass(state: RoomState, me: Member) -> Verdict:
-    refused = _holder(state, me) or _not_paused(state, me)
-    if refused is None and state.turn is not None and state.turn.shares:
-        return Refused(Code.ALREADY_SHARED, "You have already shared; yield to pass the stick on.")
-    return refused
+def _pause_message(state: RoomState, me: Member, command: PauseCircle) -> Verdict:
+    return _text(checked_message, command.message)
 
 
 def _give(state: RoomState, me: Member, command: GiveStick) -> Verdict:
@@ -304,39 +286,11 @@ def _give(state: RoomState, me: Member, command: GiveStick) -> Verdict:
     return None
 
 
-def _take(state: RoomState, me: Member) -> Verdict:
-    refused = _facilitator(state, me)
-    if refused is None and state.holder == me.id:
-        return Refused(Code.ALREADY_HOLDER, "You already hold the stick.")
-    return refused
-
-
-# --- the queue -----------------------------------------------------------------------
-
-
-def _raise_hand(state: RoomState, me: Member) -> Verdict:
-    refused = _not_paused(state, me)
-    if refused is not None:
-        return refused
-    if state.holder == me.id:
-        return Refused(Code.ALREADY_HOLDER, "You hold the stick; there is no need to raise a hand.")
-    if me.id in state.queue:
-        return Refused(Code.HAND_RAISED, "Your hand is already raised.")
-    return None
-
-
 def _lower_hand(state: RoomState, me: Member, command: LowerHand) -> Verdict:
     target_id = me.id if command.member_id is None else command.member_id
     refused = _facilitator(state, me) if target_id != me.id else _not_paused(state, me)
     if refused is None and target_id not in state.queue:
         return Refused(Code.HAND_NOT_RAISED, "That hand is not raised.")
-    return refused
-
-
-def _lower_all(state: RoomState, me: Member) -> Verdict:
-    refused = _facilitator(state, me)
-    if refused is None and not state.queue:
-        return Refused(Code.HAND_NOT_RAISED, "No hands are raised.")
     return refused
 
 
@@ -349,14 +303,6 @@ def _move_hand(state: RoomState, me: Member, command: MoveHand) -> Verdict:
     return None
 
 
-def clamped_position(queue: tuple[int, ...], position: int) -> int:
-    """Where ``MoveHand(position)`` puts a hand already in ``queue``: out of range is an end."""
-    return min(max(position, 0), len(queue) - 1)
-
-
-# --- listening ----------------------------------------------------------------------
-
-
 def _metoo(state: RoomState, me: Member, command: MeToo) -> Verdict:
     turn = state.turn
     if turn is None or turn.id != command.turn_id:
@@ -365,41 +311,6 @@ def _metoo(state: RoomState, me: Member, command: MeToo) -> Verdict:
         return Refused(Code.OWN_SHARE, "This is your own share.")
     # Saying it twice is not an error: a repeat after a reconnect changes nothing.
     return _not_paused(state, me)
-
-
-# --- facilitation ---------------------------------------------------------------------
-
-
-def _pause(state: RoomState, me: Member) -> Verdict:
-    refused = _facilitator(state, me)
-    if refused is None and state.pause is not None:
-        return Refused(Code.PAUSED, "The circle is already paused.")
-    return refused
-
-
-def _pause_message(state: RoomState, me: Member, command: PauseCircle) -> Verdict:
-    return _text(checked_message, command.message)
-
-
-def _resume(state: RoomState, me: Member) -> Verdict:
-    refused = _facilitator(state, me)
-    if refused is None and state.pause is None:
-        return Refused(Code.NOT_PAUSED, "The circle is not paused.")
-    return refused
-
-
-def _start_round(state: RoomState, me: Member) -> Verdict:
-    refused = _facilitator(state, me)
-    if refused is None and state.round is not None:
-        return Refused(Code.ROUND_RUNNING, "A round is already going.")
-    return refused
-
-
-def _stop_round(state: RoomState, me: Member) -> Verdict:
-    refused = _facilitator(state, me)
-    if refused is None and state.round is None:
-        return Refused(Code.NO_ROUND, "No round is going.")
-    return refused
 
 
 def _remove(state: RoomState, me: Member, command: Remove) -> Verdict:
@@ -417,9 +328,8 @@ def _remove(state: RoomState, me: Member, command: Remove) -> Verdict:
 
 def _lock(state: RoomState, me: Member, command: Lock) -> Verdict:
     if state.locked == command.locked:
-        return Refused(
-            Code.NO_CHANGE, "The room is already " + ("locked." if command.locked else "open.")
-        )
+        already = "locked." if command.locked else "open."
+        return Refused(Code.NO_CHANGE, "The room is already " + already)
     return None
 
 
@@ -458,29 +368,29 @@ def _settings(state: RoomState, me: Member, command: ChangeSettings) -> Verdict:
 
 
 _RULES: dict[type, _Rule] = {
-    Disconnect: _Rule(_disconnect),
-    Reconnect: _Rule(_reconnect),
-    Expire: _Rule(_expire),
+    Disconnect: _Rule((_away,)),
+    Reconnect: _Rule((_not_away,)),
+    Expire: _Rule((_came_back,)),
     Leave: _Rule(),
-    Share: _Rule(_share, _share_text),
-    Yield: _Rule(lambda state, me: _holder(state, me) or _not_paused(state, me)),
-    Pass: _Rule(_pass),
-    GiveStick: _Rule(_facilitator, _give),
-    TakeStick: _Rule(_take),
-    RaiseHand: _Rule(_raise_hand),
-    LowerHand: _Rule(check=_lower_hand),
-    LowerAllHands: _Rule(_lower_all),
-    MoveHand: _Rule(_facilitator, _move_hand),
-    MeToo: _Rule(check=_metoo),
+    Share: _Rule((_holder, _nobody_paused), (_share_text,)),
+    Yield: _Rule((_holder, _not_paused)),
+    Pass: _Rule((_holder, _not_paused, _shared)),
+    GiveStick: _Rule((_facilitator,), (_give,)),
+    TakeStick: _Rule((_facilitator, _holding)),
+    RaiseHand: _Rule((_not_paused, _holding_for_hand, _hand_up)),
+    LowerHand: _Rule((), (_lower_hand,)),
+    LowerAllHands: _Rule((_facilitator, _no_hands)),
+    MoveHand: _Rule((_facilitator,), (_move_hand,)),
+    MeToo: _Rule((), (_metoo,)),
     SendSignal: _Rule(),
-    PauseCircle: _Rule(_pause, _pause_message),
-    ResumeCircle: _Rule(_resume),
-    StartRound: _Rule(_start_round),
-    StopRound: _Rule(_stop_round),
-    Remove: _Rule(_facilitator, _remove),
-    Lock: _Rule(_facilitator, _lock),
-    Admit: _Rule(_facilitator, _waiting_target),
-    Deny: _Rule(_facilitator, _waiting_target),
-    Promote: _Rule(_host, _promote),
-    ChangeSettings: _Rule(_facilitator, _settings),
+    PauseCircle: _Rule((_facilitator, _paused), (_pause_message,)),
+    ResumeCircle: _Rule((_facilitator, _not_paused_yet)),
+    StartRound: _Rule((_facilitator, _round)),
+    StopRound: _Rule((_facilitator, _no_round)),
+    Remove: _Rule((_facilitator,), (_remove,)),
+    Lock: _Rule((_facilitator,), (_lock,)),
+    Admit: _Rule((_facilitator,), (_waiting_target,)),
+    Deny: _Rule((_facilitator,), (_waiting_target,)),
+    Promote: _Rule((_host,), (_promote,)),
+    ChangeSettings: _Rule((_facilitator,), (_settings,)),
 }

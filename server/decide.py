@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from circle_room.protocol.admission import Admission, admission
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
     Admit,
@@ -76,7 +77,7 @@ from circle_room.protocol.model import (
 )
 from circle_room.protocol.observed import Disconnect, Expire, Join, Observed, Reconnect
 from circle_room.protocol.room import apply
-from circle_room.protocol.rules import Admission, admission, clamped_position, why_not
+from circle_room.protocol.rules import clamped_position, why_not
 from circle_room.protocol.text import checked_message, checked_share
 
 # The relay and its tests reach the observed commands through here too.

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
+from circle_room.protocol.admission import name_refusal
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.model import Presence
 from circle_room.protocol.refusals import RefusalCode
-from circle_room.protocol.rules import name_refusal
 from circle_room.protocol.text import checked_name, clean_line
 from circle_room.server.guard import TooManyAttempts
 from circle_room.server.ssh_seats import Seat, seat_code_matches

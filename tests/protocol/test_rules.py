@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from circle_room.protocol.admission import Admission, admission, name_refusal
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
     ChangeSettings,
@@ -33,12 +34,9 @@ from circle_room.protocol.model import (
 from circle_room.protocol.observed import Disconnect, Expire, Join, Reconnect
 from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.rules import (
-    Admission,
-    admission,
     allows,
     allows_kind,
     clamped_position,
-    name_refusal,
     why_not,
     why_not_kind,
 )

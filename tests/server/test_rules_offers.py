@@ -19,6 +19,7 @@ from typing import Any, cast
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from circle_room.protocol.admission import name_refusal
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
     Admit,
@@ -46,7 +47,7 @@ from circle_room.protocol.model import Member, Presence, Role, RoomState, Settin
 from circle_room.protocol.observed import Join
 from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.room import apply_all
-from circle_room.protocol.rules import name_refusal, why_not, why_not_kind
+from circle_room.protocol.rules import why_not, why_not_kind
 from circle_room.protocol.text import checked_name
 from circle_room.server.decide import Disconnect, Expire, Reconnect, decide
 from circle_room.server.ssh_auth import LoginServer
