@@ -1,11 +1,7 @@
 """Plain line mode, typed lines to actions: ``parse(line, state, me)``.
 
 Nothing here does I/O. A line becomes an ``Action``: ``Send`` a command,
-``Say`` something back locally (built with ``tui.plain_describe``), or ``Quit``.
-Whether a command is sent is the rule book's call (``protocol.rules``): a line
-becomes ``Send`` exactly when the room would carry its command out, and
-otherwise the refusal is said at once, in plain mode's own words where it has
-them (``_plain_words``).
+``Say`` something back locally (built with the narrator), or ``Quit``.
 """
 
 from __future__ import annotations
@@ -95,7 +91,13 @@ def say(*lines: str) -> Say:
 
 
 def parse(line: str, state: RoomState, me: int) -> Action | None:
-    """What the member meant by ``line``; None for a blank line."""
+    """What the member meant by ``line``; None for a blank line.
+
+    Whether a command is sent is the rule book's call (``protocol.rules``): a
+    line becomes ``Send`` exactly when the room would carry its command out;
+    otherwise the refusal is said at once, in plain mode's own words where it
+    has them (``_plain_words``).
+    """
     text = line.rstrip("\r\n")
     if not text.strip():
         return None

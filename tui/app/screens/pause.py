@@ -12,7 +12,6 @@ from textual.message import Message
 from textual.widgets import Footer
 
 from circle_room.protocol.messages import ResumeCircle
-from circle_room.protocol.rules import allows
 from circle_room.tui.app.requests import Send
 from circle_room.tui.app.screens.meeting import MeetingScreen
 from circle_room.tui.app.widgets.safe import TextPanel, fit, line
@@ -98,11 +97,8 @@ class PauseScreen(MeetingScreen):
         """A facilitator wants the circle view while the circle stays paused."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        view = self.view
-        facilitator = view is not None and view.is_facilitator
-        if action == "resume":
-            return view is not None and allows(view.state, view.me, ResumeCircle())
-        if action == "peek":
+        facilitator = self.view is not None and self.view.is_facilitator
+        if action in ("resume", "peek"):
             return facilitator
         if action == "signal":
             return not facilitator
