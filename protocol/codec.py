@@ -26,7 +26,7 @@ from circle_room.protocol.messages import (
     EventFrame,
     Frame,
 )
-from circle_room.protocol.model import RoomState
+from circle_room.protocol.model import RoomState, on_the_wire
 
 _Pack = Callable[[Any], Any]
 _Unpack = Callable[[Any], Any]
@@ -155,7 +155,7 @@ def _build_dataclass_converters(cls: type) -> tuple[_Pack, _Unpack]:
     hints = typing.get_type_hints(cls)
     # A field marked off the wire (``model.OFF_THE_WIRE``) is never sent: it
     # decodes to its default.
-    fields = [f for f in dataclasses.fields(cls) if f.init and f.metadata.get("wire", True)]
+    fields = [f for f in dataclasses.fields(cls) if f.init and on_the_wire(f)]
     names = [f.name for f in fields]
     packers = [_converters(hints[f.name])[0] for f in fields]
     unpackers = [_converters(hints[f.name])[1] for f in fields]

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-
-from circle_room.protocol.errors import Refused
-from circle_room.protocol.refusals import RefusalCode
-from circle_room.protocol.text import clean_line
+from dataclasses import Field, dataclass, field
+from typing import Any
 
 OFF_THE_WIRE = {"wire": False}
 """Field metadata: the codec leaves this field out of every message (see ``RoomState.removed``)."""
+
+
+def on_the_wire(f: Field[Any]) -> bool:
+    """Whether the codec sends this dataclass field: all but those marked ``OFF_THE_WIRE``."""
+    return bool(f.metadata.get("wire", True))
 
 
 class Role(enum.IntEnum):
@@ -76,11 +78,6 @@ class SignalKind(enum.IntEnum):
     """"I'm OK"."""
 
 
-MAX_SHARE_LIMIT = 3 * 60 * 60
-"""Longest suggested time per share, in seconds."""
-MAX_AGREEMENTS = 12
-MAX_AGREEMENT_CHARS = 300
-
 DEFAULT_AGREEMENTS: tuple[str, ...] = (
     "What is shared here stays here.",
     "One person shares at a time; we listen without cross-talk.",
@@ -102,25 +99,6 @@ class Settings:
     """Newcomers wait until a facilitator admits them."""
     agreements: tuple[str, ...] = DEFAULT_AGREEMENTS
     """Group agreements every member accepts before entering."""
-
-    def checked(self) -> Settings:
-        """These settings as a room may hold them, or ``Refused`` (``bad_setting``).
-
-        Agreements are cleaned to single safe lines and empty ones dropped;
-        limits are checked after cleaning. Settings arrive from the wire, where
-        anything decodes, so nothing may take them into a room unchecked.
-        """
-        if not 0 <= self.share_limit <= MAX_SHARE_LIMIT:
-            raise Refused(RefusalCode.BAD_SETTING, "The share limit must be between 0 and 3 hours.")
-        agreements = tuple(a for a in (clean_line(a) for a in self.agreements) if a)
-        if len(agreements) > MAX_AGREEMENTS or any(
-            len(a) > MAX_AGREEMENT_CHARS for a in agreements
-        ):
-            raise Refused(
-                RefusalCode.BAD_SETTING,
-                f"Keep to {MAX_AGREEMENTS} agreements of at most {MAX_AGREEMENT_CHARS} characters.",
-            )
-        return replace(self, agreements=agreements)
 
 
 @dataclass(frozen=True)

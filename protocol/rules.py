@@ -52,6 +52,7 @@ from circle_room.protocol.messages import (
 from circle_room.protocol.model import Member, Presence, Role, RoomState
 from circle_room.protocol.observed import Disconnect, Expire, Join, Observed, Reconnect
 from circle_room.protocol.refusals import RefusalCode as Code
+from circle_room.protocol.room_settings import checked_settings
 from circle_room.protocol.text import checked_message, checked_share
 
 Verdict = Refused | None
@@ -359,7 +360,7 @@ def _promote(state: RoomState, me: Member, command: Promote) -> Verdict:
 
 def _settings(state: RoomState, me: Member, command: ChangeSettings) -> Verdict:
     try:
-        settings = command.settings.checked()
+        settings = checked_settings(command.settings)
     except Refused as refused:
         return refused
     if settings == state.settings:

@@ -77,6 +77,7 @@ from circle_room.protocol.model import (
 )
 from circle_room.protocol.observed import Disconnect, Expire, Join, Observed, Reconnect
 from circle_room.protocol.room import apply
+from circle_room.protocol.room_settings import checked_settings
 from circle_room.protocol.rules import clamped_position, why_not
 from circle_room.protocol.text import checked_message, checked_share
 
@@ -298,7 +299,7 @@ def _promote(plan: _Plan, me: Member, command: Promote) -> None:
 
 
 def _settings(plan: _Plan, me: Member, command: ChangeSettings) -> None:
-    settings = command.settings.checked()
+    settings = checked_settings(command.settings)
     plan.emit(SettingsChanged(settings, me.id))
     if not settings.waiting_room:
         # Turning the waiting room off lets everyone who was waiting in.

@@ -34,13 +34,13 @@ from circle_room.protocol.messages import (
     Yield,
 )
 from circle_room.protocol.model import (
-    OFF_THE_WIRE,
     Member,
     Presence,
     Role,
     RoomState,
     Turn,
     Via,
+    on_the_wire,
 )
 
 MAX_COUNTER = 2**53 - 1
@@ -97,7 +97,7 @@ def room_states() -> st.SearchStrategy[RoomState]:
     others = {
         f.name: strategy_for(hints[f.name])
         for f in dataclasses.fields(RoomState)
-        if f.name != "members" and f.metadata != OFF_THE_WIRE
+        if f.name != "members" and on_the_wire(f)
     }
     return st.builds(RoomState, members=members, **others)
 

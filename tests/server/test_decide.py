@@ -58,9 +58,6 @@ from circle_room.protocol.messages import (
     Yield,
 )
 from circle_room.protocol.model import (
-    MAX_AGREEMENT_CHARS,
-    MAX_AGREEMENTS,
-    MAX_SHARE_LIMIT,
     LeaveReason,
     Member,
     Presence,
@@ -72,6 +69,11 @@ from circle_room.protocol.model import (
     Via,
 )
 from circle_room.protocol.room import apply_all
+from circle_room.protocol.room_settings import (
+    MAX_AGREEMENT_CHARS,
+    MAX_AGREEMENTS,
+    MAX_SHARE_LIMIT,
+)
 from circle_room.server.decide import (
     Disconnect,
     Expire,
