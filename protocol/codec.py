@@ -26,7 +26,7 @@ from circle_room.protocol.messages import (
     EventFrame,
     Frame,
 )
-from circle_room.protocol.model import RoomState
+from circle_room.protocol.model import RoomState, on_the_wire
 
 _Pack = Callable[[Any], Any]
 _Unpack = Callable[[Any], Any]
@@ -153,7 +153,9 @@ def _dataclass_converters(cls: type) -> tuple[_Pack, _Unpack]:
 
 def _build_dataclass_converters(cls: type) -> tuple[_Pack, _Unpack]:
     hints = typing.get_type_hints(cls)
-    fields = [f for f in dataclasses.fields(cls) if f.init]
+    # A field marked off the wire (``model.OFF_THE_WIRE``) is never sent: it
+    # decodes to its default.
+    fields = [f for f in dataclasses.fields(cls) if f.init and on_the_wire(f)]
     names = [f.name for f in fields]
     packers = [_converters(hints[f.name])[0] for f in fields]
     unpackers = [_converters(hints[f.name])[1] for f in fields]
@@ -269,7 +271,7 @@ def decode_value(cls: type[_T], data: bytes) -> _T:
 
 
 def encode_state(state: RoomState) -> bytes:
-    """A room state alone, as stored in a structural snapshot."""
+    """A room state alone, in its wire form: without the relay's ``removed`` names."""
     return encode_value(state)
 
 

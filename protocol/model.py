@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import Field, dataclass, field
+from typing import Any
+
+OFF_THE_WIRE = {"wire": False}
+"""Field metadata: the codec leaves this field out of every message (see ``RoomState.removed``)."""
+
+
+def on_the_wire(f: Field[Any]) -> bool:
+    """Whether the codec sends this dataclass field: all but those marked ``OFF_THE_WIRE``."""
+    return bool(f.metadata.get("wire", True))
 
 
 class Role(enum.IntEnum):
@@ -156,6 +165,10 @@ class RoomState:
     settings: Settings = Settings()
     next_member_id: int = 1
     next_turn_id: int = 1
+    removed: frozenset[str] = field(default=frozenset(), metadata=OFF_THE_WIRE)
+    """Casefolded names removed or denied in this meeting: they may not join again
+    as members. The relay's alone: never sent (the codec leaves it out), stored
+    with the relay's snapshot, forgotten when the last person leaves."""
 
     @property
     def holder(self) -> int | None:

@@ -37,7 +37,7 @@ from circle_room.protocol.messages import (
     StickGiven,
     StickReleased,
 )
-from circle_room.protocol.model import Pause, Presence, RoomState, Round, Turn, Via
+from circle_room.protocol.model import LeaveReason, Pause, Presence, RoomState, Round, Turn, Via
 
 
 def apply(state: RoomState, event: Event) -> RoomState:
@@ -98,7 +98,13 @@ def _(event: MemberBack, state: RoomState) -> RoomState:
 @_apply.register
 def _(event: MemberLeft, state: RoomState) -> RoomState:
     members = dict(state.members)
-    members.pop(event.member_id, None)
+    leaving = members.pop(event.member_id, None)
+    removed = state.removed
+    if leaving is not None and event.reason in (LeaveReason.REMOVED, LeaveReason.DENIED):
+        removed = removed | {leaving.name.casefold()}
+    if not members:
+        # The last person left: the meeting is over, and its removals end with it.
+        removed = frozenset()
     turn = state.turn
     if turn is not None and turn.holder == event.member_id:
         turn = None
@@ -111,6 +117,7 @@ def _(event: MemberLeft, state: RoomState) -> RoomState:
         queue=_without_hand(state.queue, event.member_id),
         turn=turn,
         round=round_,
+        removed=removed,
     )
 
 

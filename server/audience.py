@@ -54,7 +54,8 @@ def view_for(state: RoomState, viewer: int) -> RoomState:
     Matches what that member would reach by applying only the events sent to
     them: me-too names stay hidden unless the room shows them, and someone in
     the waiting room sees only the room's settings and themself. With names
-    on, only the speaker and the facilitators see who said "me too".
+    on, only the speaker and the facilitators see who said "me too". Names
+    removed earlier in the meeting are the relay's alone: never part of it.
     """
     me = state.members.get(viewer)
     if me is not None and me.presence is Presence.WAITING:
@@ -71,4 +72,4 @@ def view_for(state: RoomState, viewer: int) -> RoomState:
     )
     if turn is not None and not sees_names:
         turn = replace(turn, metoo=turn.metoo & {viewer})
-    return replace(state, turn=turn)
+    return replace(state, turn=turn, removed=frozenset())

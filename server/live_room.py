@@ -119,7 +119,6 @@ class LiveRoom:
         self.log: deque[LogEntry] = deque(maxlen=config.log_size)
         self.sessions: dict[int, Session] = {}
         self._by_token: dict[str, Session] = {}
-        self.removed: set[str] = set()
         self.closing = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.state = RoomState(settings=record.settings)
@@ -130,7 +129,6 @@ class LiveRoom:
 
     def _restore(self, snapshot: CircleSnapshot) -> None:
         self.state = snapshot.state
-        self.removed = set(snapshot.removed)
         for member_id, token_hash in snapshot.token_hashes.items():
             if member_id in self.state.members:
                 self._add_session(Session(member_id, token_hash))
@@ -206,9 +204,6 @@ class LiveRoom:
             if session.expiry is not None:
                 session.expiry.cancel()
             if event.reason in (LeaveReason.REMOVED, LeaveReason.DENIED):
-                member = before.members.get(event.member_id)
-                if member is not None:
-                    self.removed.add(member.name.casefold())
                 if session.ws is not None:
                     self._close(session.ws, CloseCode.REMOVED, "removed from this meeting")
             elif session.ws is not None:
@@ -258,14 +253,11 @@ class LiveRoom:
 
     def _persist(self) -> None:
         if not self.state.members:
-            # The meeting is over: nothing to restore, and removals end with it.
-            self.removed.clear()
+            # The meeting is over: nothing to restore (``apply`` forgot its removals).
             self._store.clear_circle(self.name)
             return
         tokens = {s.member_id: s.token_hash for s in self.sessions.values()}
-        self._store.save_circle(
-            self.name, CircleSnapshot(self.state, tokens, frozenset(self.removed))
-        )
+        self._store.save_circle(self.name, CircleSnapshot(self.state, tokens))
 
     def connections(self) -> list[Connection]:
         """Every open member connection of this room."""
@@ -291,15 +283,10 @@ class LiveRoom:
 
     def join(self, ws: Connection, hello: Hello, role: Role) -> Session:
         """Seat a new member and welcome them; raise ``Refused`` if they cannot join."""
-        if role is Role.MEMBER and hello.name.strip().casefold() in self.removed:
-            raise Refused("removed", "You were removed from this meeting.")
-        if len(self.state.members) >= self._config.max_members:
-            raise Refused("room_full", "The room is full.")
-        events = decide(self.state, None, Join(hello.name, role), self._clock())
+        join = Join(hello.name, role, hello.agreed, self._config.max_members)
+        events = decide(self.state, None, join, self._clock())
         joined = events[0]
         assert isinstance(joined, MemberJoined)
-        if role is Role.MEMBER and joined.member.name.casefold() in self.removed:
-            raise Refused("removed", "You were removed from this meeting.")
         token = new_secret()
         session = Session(joined.member.id, hash_secret(token))
         self._add_session(session)

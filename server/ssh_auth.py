@@ -15,8 +15,10 @@ from typing import Protocol
 
 import asyncssh
 
+from circle_room.protocol.admission import name_refusal
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.model import Presence
+from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.text import checked_name, clean_line
 from circle_room.server.guard import Guard, TooManyAttempts
 from circle_room.server.relay import Relay
@@ -215,11 +217,14 @@ class LoginServer(asyncssh.SSHServer):
         room = self._gateway.relay.room(room_name)
         if room is None:
             return "That room has closed."
-        if name.casefold() in room.removed:
+        refused = name_refusal(room.state, name)
+        if refused is None:
+            return ""
+        if refused.code == RefusalCode.REMOVED:
             return "That name was removed from this meeting."
         member = room.state.find_name(name)
-        if member is None:
-            return ""
+        if refused.code != RefusalCode.NAME_TAKEN or member is None:
+            return refused.message
         kept = self._gateway.seats.kept(room_name, member.name)
         if member.presence is Presence.AWAY and kept is not None:
             self._asking = kept  # Their own seat, if they know its code.

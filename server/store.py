@@ -13,7 +13,7 @@ import re
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import msgpack
@@ -188,17 +188,18 @@ class CircleSnapshot:
     """What a relay needs to restore a live circle after a crash: no share text."""
 
     state: RoomState
+    """Including ``removed``, which the state's wire form leaves out."""
     token_hashes: dict[int, str]
     """Member id -> hash of their resume token."""
-    removed: frozenset[str]
-    """Casefolded names removed from this meeting."""
 
     def pack(self) -> bytes:
+        # [state's wire form, tokens, removed names]: the removed names sit
+        # beside the state, where they were before the state held them.
         return msgpack.packb(
             [
                 encode_state(self.state),
                 [[k, v] for k, v in sorted(self.token_hashes.items())],
-                sorted(self.removed),
+                sorted(self.state.removed),
             ],
             use_bin_type=True,
         )
@@ -206,8 +207,5 @@ class CircleSnapshot:
     @classmethod
     def unpack(cls, data: bytes) -> CircleSnapshot:
         state_bytes, tokens, removed = msgpack.unpackb(data, raw=False)
-        return cls(
-            decode_state(state_bytes),
-            {int(k): str(v) for k, v in tokens},
-            frozenset(str(n) for n in removed),
-        )
+        state = replace(decode_state(state_bytes), removed=frozenset(str(n) for n in removed))
+        return cls(state, {int(k): str(v) for k, v in tokens})

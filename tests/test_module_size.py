@@ -13,8 +13,6 @@ BEING_REWRITTEN = {
     # Each is being split as part of issue 7 on another branch; remove its line
     # once that work is merged.
     "server/live_room.py",  # into a pure room core and an asyncio shell
-    "server/decide.py",  # its rules move to protocol/rules.py
-    "tui/app/screens/circle.py",  # key gating asks the rule book
 }
 
 

@@ -26,7 +26,7 @@ MESSAGES = [*CONTROL_TYPES, *COMMAND_TYPES, *EVENT_TYPES]
 
 
 def _names(cls: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls)]
+    return [f.name for f in dataclasses.fields(cls) if model.on_the_wire(f)]
 
 
 def _optional(cls: type) -> list[str]:

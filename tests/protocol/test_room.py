@@ -250,6 +250,23 @@ def test_member_left_keeps_someone_elses_turn(room: RoomState) -> None:
     assert list(after.members) == [FRAN, ANA, BEN]
 
 
+def test_a_removed_or_denied_name_is_barred_until_the_meeting_ends(room: RoomState) -> None:
+    state = apply(room, MemberJoined(Member(5, "Zo\u00eb", presence=Presence.WAITING)))
+    state = apply_all(
+        state,
+        [
+            MemberLeft(ANA, LeaveReason.REMOVED),
+            MemberLeft(5, LeaveReason.DENIED),
+            MemberLeft(BEN, LeaveReason.LEFT),
+            MemberLeft(CY, LeaveReason.TIMED_OUT),
+            MemberLeft(99, LeaveReason.REMOVED),  # Nobody: no name to bar.
+        ],
+    )
+    assert state.removed == {"ana", "zo\u00eb"}
+    # The last person leaving ends the meeting, and its removals with it.
+    assert apply(state, MemberLeft(FRAN, LeaveReason.LEFT)).removed == frozenset()
+
+
 def test_events_about_unknown_members_change_nothing(room: RoomState) -> None:
     for event in (
         MemberAdmitted(99, FRAN),

@@ -69,10 +69,12 @@ from circle_room.protocol.model import (
     Via,
 )
 from circle_room.protocol.room import apply_all
-from circle_room.server.decide import (
+from circle_room.protocol.room_settings import (
     MAX_AGREEMENT_CHARS,
     MAX_AGREEMENTS,
     MAX_SHARE_LIMIT,
+)
+from circle_room.server.decide import (
     Disconnect,
     Expire,
     Join,

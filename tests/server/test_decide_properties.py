@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -24,6 +25,8 @@ from circle_room.protocol.messages import (
     Lock,
     LowerAllHands,
     LowerHand,
+    MemberJoined,
+    MemberLeft,
     MeToo,
     MoveHand,
     Pass,
@@ -41,6 +44,7 @@ from circle_room.protocol.messages import (
 )
 from circle_room.protocol.model import (
     DEFAULT_AGREEMENTS,
+    LeaveReason,
     Presence,
     Role,
     RoomState,
@@ -48,7 +52,10 @@ from circle_room.protocol.model import (
     SignalKind,
 )
 from circle_room.protocol.room import apply_all
+from circle_room.protocol.rules import why_not
+from circle_room.server.audience import view_for
 from circle_room.server.decide import Disconnect, Expire, Join, Reconnect, decide
+from circle_room.server.store import CircleSnapshot
 
 ids = st.integers(min_value=0, max_value=12)
 words = st.sampled_from(
@@ -91,6 +98,7 @@ assert set(COMMANDS) == set(COMMAND_TYPES)
 commands = st.one_of(*COMMANDS.values())
 observed = st.sampled_from([Disconnect(), Reconnect(), Expire()])
 
+BARRED = (LeaveReason.REMOVED, LeaveReason.DENIED)
 ALLOWED_WHILE_PAUSED = (SendSignal, Leave, Disconnect, Reconnect, Expire, Join)
 NAMES = ["Ana", "ana", "Ben", "Cy", "Dee", "Eve", "Zo\u00e9", "Zoe\u0301", "", "\x1b[1m"]
 
@@ -107,20 +115,34 @@ class Meeting(RuleBasedStateMachine):
 
     # -- driving ----------------------------------------------------------------------
 
-    def step(self, who: int | None, command: Any) -> None:
+    def step(self, who: int | None, command: Any) -> list[Event] | None:
+        """Decide ``command``; the events, or ``None`` if it was refused."""
         before = self.state
         kept = copy.deepcopy(before)
+        verdict = why_not(before, who, command)
         try:
             events = decide(before, who, command, self.now)
         except Refused as refusal:
             assert refusal.code
             assert refusal.message
+            # decide refuses exactly what the rule book refuses, in the same words.
+            assert verdict is not None
+            assert (verdict.code, verdict.message) == (refusal.code, refusal.message)
             # A refused command changes nothing, not even by mutating in place.
             assert self.state == kept
             assert dict(before.members) == dict(kept.members)
             self.refusals += 1
-            return
+            return None
+        assert verdict is None, verdict
         after = apply_all(before, events)
+        if isinstance(command, Join):
+            self.check_admission(before, command, events)
+        for event in events:
+            if isinstance(event, MemberLeft) and event.reason in BARRED:
+                # A removed or denied name is barred for the rest of the meeting.
+                assert before.members[event.member_id].name.casefold() in after.removed
+        # Removals are forgotten only when the meeting ends.
+        assert before.removed <= after.removed or not after.members
         if (
             before.pause is not None
             and who is not None
@@ -138,6 +160,20 @@ class Meeting(RuleBasedStateMachine):
             wire = CommandFrame(len(self.log), command)
             assert decode(encode(wire)) == wire
         self.state = after
+        return events
+
+    @staticmethod
+    def check_admission(before: RoomState, join: Join, events: list[Event]) -> None:
+        """A seat was given: every admission rule held."""
+        [joined] = events
+        assert isinstance(joined, MemberJoined)
+        member = join.role is Role.MEMBER
+        assert not (member and before.locked)
+        assert join.agreed or not before.settings.agreements
+        assert not (member and joined.member.name.casefold() in before.removed)
+        assert len(before.members) < join.max_members
+        waiting = member and before.settings.waiting_room
+        assert joined.member.presence is (Presence.WAITING if waiting else Presence.PRESENT)
 
     def someone(self, data: st.DataObject) -> int:
         """Mostly a member of the room; sometimes an id nobody has."""
@@ -159,9 +195,23 @@ class Meeting(RuleBasedStateMachine):
             self.step(None, Join(name, role))
         assert len(self.state.members) == 5
 
-    @rule(name=st.sampled_from(NAMES) | st.text(max_size=6), role=st.sampled_from(Role))
-    def join(self, name: str, role: Role) -> None:
-        self.step(None, Join(name, role))
+    @rule(
+        name=st.sampled_from(NAMES) | st.text(max_size=6),
+        role=st.sampled_from(Role),
+        agreed=st.sampled_from([True, True, True, False]),
+        max_members=st.sampled_from([500, 500, 6]),
+    )
+    def join(self, name: str, role: Role, agreed: bool, max_members: int) -> None:
+        self.step(None, Join(name, role, agreed, max_members))
+
+    @rule(data=st.data(), role=st.sampled_from([Role.MEMBER, Role.FACILITATOR]))
+    def someone_removed_tries_again(self, data: st.DataObject, role: Role) -> None:
+        if not self.state.removed:
+            return
+        name = data.draw(st.sampled_from(sorted(self.state.removed)))
+        seated = self.step(None, Join(name.upper(), role))
+        if role is Role.MEMBER:
+            assert seated is None  # Only the room's key outranks a removal.
 
     @rule(data=st.data(), command=commands)
     def command(self, data: st.DataObject, command: Any) -> None:
@@ -299,7 +349,18 @@ class Meeting(RuleBasedStateMachine):
 
     @invariant()
     def a_snapshot_is_the_room(self) -> None:
-        assert decode_state(encode_state(self.state)) == self.state
+        stored = CircleSnapshot.unpack(CircleSnapshot(self.state, {}).pack())
+        assert stored.state == self.state
+        # What travels is the room without the relay's list of removed names.
+        sent = replace(self.state, removed=frozenset())
+        assert decode_state(encode_state(self.state)) == sent
+
+    @invariant()
+    def removed_names_stay_with_the_relay(self) -> None:
+        state = self.state
+        assert state.members or not state.removed, "the meeting ended: removals end too"
+        assert all(view_for(state, m).removed == frozenset() for m in state.members)
+        assert all(name == name.casefold() for name in state.removed)
 
 
 Meeting.TestCase.settings = settings(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import msgpack
 import pytest
 
+from circle_room.protocol.codec import encode_state
 from circle_room.protocol.messages import Leave
 from circle_room.protocol.model import (
     Member,
@@ -142,14 +145,28 @@ def busy_state() -> RoomState:
 def test_circle_snapshot_round_trip(store: Store) -> None:
     store.add_room("tuesday")
     assert store.load_circle("tuesday") is None
-    snapshot = CircleSnapshot(busy_state(), {1: "a" * 64, 3: "b" * 64}, frozenset({"mallory"}))
+    state = replace(busy_state(), removed=frozenset({"mallory"}))
+    snapshot = CircleSnapshot(state, {1: "a" * 64, 3: "b" * 64})
     unpacked = CircleSnapshot.unpack(snapshot.pack())
     assert unpacked == snapshot
+    assert unpacked.state.removed == {"mallory"}
     assert list(unpacked.state.members) == [1, 3, 4, 2], "circle order is kept"
     store.save_circle("tuesday", snapshot)
     assert store.load_circle("tuesday") == snapshot
     store.clear_circle("tuesday")
     assert store.load_circle("tuesday") is None
+
+
+def test_a_snapshot_saved_before_removed_names_were_state_still_reads() -> None:
+    """Removed names sat beside the state in a snapshot; they still do, so old files read."""
+    state = busy_state()
+    old_format = msgpack.packb(
+        [encode_state(state), [[1, "a" * 64]], ["mallory", "zoë"]], use_bin_type=True
+    )
+    unpacked = CircleSnapshot.unpack(old_format)
+    assert unpacked.state == replace(state, removed=frozenset({"mallory", "zoë"}))
+    assert unpacked.token_hashes == {1: "a" * 64}
+    assert unpacked.pack() == old_format
 
 
 async def test_what_a_live_meeting_stores(relay: RunningRelay, join: JoinFn) -> None:

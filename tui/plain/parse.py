@@ -6,6 +6,8 @@ Nothing here does I/O. A line becomes an ``Action``: ``Send`` a command,
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from circle_room.protocol.errors import Refused
@@ -34,7 +36,9 @@ from circle_room.protocol.model import (
     Member,
     RoomState,
 )
-from circle_room.protocol.text import checked_share, clean_line
+from circle_room.protocol.refusals import RefusalCode
+from circle_room.protocol.rules import why_not, why_not_kind
+from circle_room.protocol.text import clean_line
 from circle_room.tui.plain.describe import SIGNALS, name_of, ordinal, status_lines, who_line
 
 MEMBER_HELP: tuple[str, ...] = (
@@ -87,98 +91,118 @@ def say(*lines: str) -> Say:
 
 
 def parse(line: str, state: RoomState, me: int) -> Action | None:
-    """What the member meant by ``line``; None for a blank line."""
+    """What the member meant by ``line``; None for a blank line.
+
+    Whether a command is sent is the rule book's call (``protocol.rules``): a
+    line becomes ``Send`` exactly when the room would carry its command out;
+    otherwise the refusal is said at once, in plain mode's own words where it
+    has them (``_plain_words``).
+    """
     text = line.rstrip("\r\n")
     if not text.strip():
         return None
     if text.startswith("//"):
-        return _share(text[1:], state, me)
+        return _ask(Share(text[1:]), state, me)
     if not text.startswith("/"):
-        return _share(text, state, me)
+        return _ask(Share(text), state, me)
     word, _, rest = text[1:].strip().partition(" ")
     word, rest = word.lower(), rest.strip()
     if word in _MEMBER_COMMANDS:
         return _MEMBER_COMMANDS[word](rest, state, me)
     if word in _FACILITATOR_COMMANDS:
-        if not state.is_facilitator(me):
-            return say("Only a facilitator can do that.")
-        return _FACILITATOR_COMMANDS[word](rest, state, me)
+        kind, handler = _FACILITATOR_COMMANDS[word]
+        # Whether this person may use the word at all, before reading the rest.
+        refused = why_not_kind(state, me, kind)
+        if refused is not None and refused.code in _NOT_FOR_YOU:
+            return say(refused.message)
+        return handler(rest, state, me)
     return say(f"There is no command /{clean_line(word)}. Type /help for the commands.")
 
 
-def _share(text: str, state: RoomState, me: int) -> Action:
-    if state.holder != me:
+_NOT_FOR_YOU = (RefusalCode.NOT_IN_ROOM, RefusalCode.WAITING, RefusalCode.NOT_FACILITATOR)
+
+
+def _ask(command: Command, state: RoomState, me: int) -> Action:
+    """``Send(command)`` if the rule book allows it now, else why not."""
+    refused = why_not(state, me, command)
+    if refused is None:
+        return Send(command)
+    return say(_plain_words(refused, command, state, me))
+
+
+def _plain_words(refused: Refused, command: Command, state: RoomState, me: int) -> str:
+    """The rule book's refusal as plain mode says it: gentler words where it has them."""
+    code = RefusalCode.of(refused.code)
+    if isinstance(command, Share) and code is RefusalCode.NOT_HOLDER:
         if state.holder is None:
-            return say(
+            return (
                 "Only the person holding the stick shares, and nobody holds it now. "
                 "Type /hand to raise your hand."
             )
         holder = name_of(state, state.holder, me)
-        return say(
+        return (
             f"{holder} has the stick, so your words were not sent. "
             "Type /hand to raise your hand, or /metoo if you feel the same."
         )
-    if state.pause is not None:
-        return say("The circle is paused; your words were not sent. Share again once it resumes.")
-    try:
-        checked_share(text)
-    except Refused as refused:
-        return say(refused.message)
-    return Send(Share(text))
+    if isinstance(command, Share) and code is RefusalCode.PAUSED:
+        return "The circle is paused; your words were not sent. Share again once it resumes."
+    if isinstance(command, RaiseHand) and code is RefusalCode.HAND_RAISED:
+        place = ordinal(state.queue.index(me) + 1)
+        return f"Your hand is already raised; you are {place}. /lower lowers it."
+    if isinstance(command, (LowerHand, LowerAllHands)) and code is RefusalCode.NOT_FACILITATOR:
+        return "Only a facilitator can lower someone else's hand."
+    own_hand = isinstance(command, LowerHand) and command.member_id in (None, me)
+    if own_hand and code is RefusalCode.HAND_NOT_RAISED:
+        return "Your hand is not raised."
+    if isinstance(command, Yield) and code is RefusalCode.NOT_HOLDER:
+        return "You do not hold the stick."
+    if isinstance(command, Pass) and code is RefusalCode.NOT_HOLDER:
+        return "You do not hold the stick, so there is nothing to pass."
+    if isinstance(command, PauseCircle) and code is RefusalCode.PAUSED:
+        return "The circle is already paused. /resume resumes it."
+    if isinstance(command, ChangeSettings) and code is RefusalCode.BAD_SETTING:
+        return _LIMIT_RANGE  # Only /limit changes settings here.
+    return refused.message
 
 
 def _hand(rest: str, state: RoomState, me: int) -> Action:
-    if state.holder == me:
-        return say("You hold the stick; there is no need to raise a hand.")
-    if me in state.queue:
-        place = ordinal(state.queue.index(me) + 1)
-        return say(f"Your hand is already raised; you are {place}. /lower lowers it.")
-    return Send(RaiseHand())
+    return _ask(RaiseHand(), state, me)
 
 
 def _lower(rest: str, state: RoomState, me: int) -> Action:
     if not rest:
-        if me not in state.queue:
-            return say("Your hand is not raised.")
-        return Send(LowerHand())
-    if not state.is_facilitator(me):
-        return say("Only a facilitator can lower someone else's hand.")
+        return _ask(LowerHand(), state, me)
     if rest.lower() == "all":
-        return Send(LowerAllHands())
+        return _ask(LowerAllHands(), state, me)
     target = _find(state, rest)
     if isinstance(target, Say):
         return target
-    return Send(LowerHand(target.id))
+    return _ask(LowerHand(target.id), state, me)
 
 
 def _metoo(rest: str, state: RoomState, me: int) -> Action:
     turn = state.turn
     if turn is None:
         return say("Nobody is sharing right now.")
-    if turn.holder == me:
-        return say("This is your own share.")
-    return Send(MeToo(turn.id, me not in turn.metoo))
+    return _ask(MeToo(turn.id, me not in turn.metoo), state, me)
 
 
 def _yield(rest: str, state: RoomState, me: int) -> Action:
-    if state.holder != me:
-        return say("You do not hold the stick.")
-    return Send(Yield())
+    return _ask(Yield(), state, me)
 
 
 def _pass(rest: str, state: RoomState, me: int) -> Action:
-    if state.holder != me:
-        return say("You do not hold the stick, so there is nothing to pass.")
-    if state.turn is not None and state.turn.shares:
-        return Send(Yield())  # Already shared: passing on is yielding.
-    return Send(Pass())
+    refused = why_not(state, me, Pass())
+    if refused is not None and refused.code == RefusalCode.ALREADY_SHARED:
+        return _ask(Yield(), state, me)  # Already shared: passing on is yielding.
+    return _ask(Pass(), state, me)
 
 
 def _signal(rest: str, state: RoomState, me: int) -> Action:
     kind = SIGNALS.get(rest.lower())
     if kind is None:
         return say("Say /signal checkin, /signal out or /signal ok.")
-    return Send(SendSignal(kind))
+    return _ask(SendSignal(kind), state, me)
 
 
 def _who(rest: str, state: RoomState, me: int) -> Action:
@@ -200,56 +224,55 @@ def _quit(rest: str, state: RoomState, me: int) -> Action:
 
 
 def _pause_cmd(rest: str, state: RoomState, me: int) -> Action:
-    if state.pause is not None:
-        return say("The circle is already paused. /resume resumes it.")
-    return Send(PauseCircle(rest))
+    return _ask(PauseCircle(rest), state, me)
 
 
 def _resume_cmd(rest: str, state: RoomState, me: int) -> Action:
-    if state.pause is None:
-        return say("The circle is not paused.")
-    return Send(ResumeCircle())
+    return _ask(ResumeCircle(), state, me)
 
 
 def _give(rest: str, state: RoomState, me: int) -> Action:
     if not rest:
         return say("Say who: /give NAME.")
     target = _find(state, rest)
-    return target if isinstance(target, Say) else Send(GiveStick(target.id))
+    return target if isinstance(target, Say) else _ask(GiveStick(target.id), state, me)
 
 
 def _take(rest: str, state: RoomState, me: int) -> Action:
-    return Send(TakeStick())
+    return _ask(TakeStick(), state, me)
 
 
 def _remove(rest: str, state: RoomState, me: int) -> Action:
     if not rest:
         return say("Say who: /remove NAME.")
     target = _find(state, rest)
-    return target if isinstance(target, Say) else Send(Remove(target.id))
+    return target if isinstance(target, Say) else _ask(Remove(target.id), state, me)
 
 
 def _round(rest: str, state: RoomState, me: int) -> Action:
     if rest.lower() == "start":
-        return Send(StartRound())
+        return _ask(StartRound(), state, me)
     if rest.lower() == "stop":
-        return Send(StopRound())
+        return _ask(StopRound(), state, me)
     return say("Say /round start or /round stop.")
 
 
 def _lock(rest: str, state: RoomState, me: int) -> Action:
-    return Send(Lock(True))
+    return _ask(Lock(True), state, me)
 
 
 def _unlock(rest: str, state: RoomState, me: int) -> Action:
-    return Send(Lock(False))
+    return _ask(Lock(False), state, me)
 
 
 def _admit(rest: str, state: RoomState, me: int) -> Action:
     if not rest:
         return say("Say who: /admit NAME.")
     target = _find(state, rest)
-    return target if isinstance(target, Say) else Send(Admit(target.id))
+    return target if isinstance(target, Say) else _ask(Admit(target.id), state, me)
+
+
+_LIMIT_RANGE = "The suggested time per share must be between 0 and 180 minutes."
 
 
 def _limit(rest: str, state: RoomState, me: int) -> Action:
@@ -257,10 +280,10 @@ def _limit(rest: str, state: RoomState, me: int) -> Action:
         minutes = float(rest)
     except ValueError:
         return say("Say how many minutes: /limit 5, or /limit 0 for none.")
-    if not 0 <= minutes <= 180:
-        return say("The suggested time per share must be between 0 and 180 minutes.")
+    if not math.isfinite(minutes):
+        return say(_LIMIT_RANGE)
     settings = replace(state.settings, share_limit=round(minutes * 60))
-    return Send(ChangeSettings(settings))
+    return _ask(ChangeSettings(settings), state, me)
 
 
 def _find(state: RoomState, name: str) -> Member | Say:
@@ -285,15 +308,16 @@ _MEMBER_COMMANDS = {
     "quit": _quit,
     "exit": _quit,
 }
-_FACILITATOR_COMMANDS = {
-    "pause": _pause_cmd,
-    "resume": _resume_cmd,
-    "give": _give,
-    "take": _take,
-    "remove": _remove,
-    "round": _round,
-    "lock": _lock,
-    "unlock": _unlock,
-    "admit": _admit,
-    "limit": _limit,
+_FACILITATOR_COMMANDS: dict[str, tuple[type, Callable[[str, RoomState, int], Action]]] = {
+    # word: (a command it sends, for asking who may use it; how to read the line)
+    "pause": (PauseCircle, _pause_cmd),
+    "resume": (ResumeCircle, _resume_cmd),
+    "give": (GiveStick, _give),
+    "take": (TakeStick, _take),
+    "remove": (Remove, _remove),
+    "round": (StartRound, _round),
+    "lock": (Lock, _lock),
+    "unlock": (Lock, _unlock),
+    "admit": (Admit, _admit),
+    "limit": (ChangeSettings, _limit),
 }

@@ -43,6 +43,7 @@ from circle_room.protocol.model import (
     Presence,
     Role,
     RoomState,
+    Round,
     Settings,
     SignalKind,
     Turn,
@@ -214,26 +215,49 @@ def test_a_listener_is_told_gently_why_nothing_was_sent() -> None:
     assert isinstance(action, Say) and "paused" in action.lines[0]
 
 
+def lee_waits() -> RoomState:
+    state = room()
+    members = dict(state.members)
+    members[LEE] = Member(LEE, "Lee", presence=Presence.WAITING)
+    return replace(state, members=members)
+
+
 @pytest.mark.parametrize(
-    ("line", "command"),
+    ("line", "command", "state"),
     [
-        ("/pause Let's take a breath", PauseCircle("Let's take a breath")),
-        ("/give dana", GiveStick(DANA)),
-        ("/lower Lee", LowerHand(LEE)),
-        ("/lower all", LowerAllHands()),
-        ("/remove LEE", Remove(LEE)),
-        ("/round start", StartRound()),
-        ("/round stop", StopRound()),
-        ("/admit Lee", Admit(LEE)),
-        ("/limit 5", ChangeSettings(replace(Settings(), share_limit=300))),
+        ("/pause Let's take a breath", PauseCircle("Let's take a breath"), room(queue=(LEE,))),
+        ("/give dana", GiveStick(DANA), room(queue=(LEE,))),
+        ("/lower Lee", LowerHand(LEE), room(queue=(LEE,))),
+        ("/lower all", LowerAllHands(), room(queue=(LEE,))),
+        ("/remove LEE", Remove(LEE), room(queue=(LEE,))),
+        ("/round start", StartRound(), room(queue=(LEE,))),
+        ("/round stop", StopRound(), room(round=Round(SAM, (LEE,)))),
+        ("/admit Lee", Admit(LEE), lee_waits()),
+        ("/limit 5", ChangeSettings(replace(Settings(), share_limit=300)), room(queue=(LEE,))),
     ],
 )
-def test_facilitator_commands(line: str, command: object) -> None:
-    state = room(queue=(LEE,))
+def test_facilitator_commands(line: str, command: object, state: RoomState) -> None:
     assert parse(line, state, SAM) == Send(command)  # type: ignore[arg-type]
     refused = parse(line, state, DANA)
     assert isinstance(refused, Say)
     assert refused.lines[0].startswith("Only a facilitator")
+
+
+@pytest.mark.parametrize(
+    ("line", "state", "words"),
+    [
+        ("/round stop", room(), "No round is going."),
+        ("/admit Lee", room(), "Lee is not in the waiting room."),
+        ("/lock", room(locked=True), "The room is already locked."),
+        ("/take", holding(SAM), "You already hold the stick."),
+        ("/pause", room(pause=Pause(SAM, "", 0.0)), "The circle is already paused. /resume "),
+        ("/limit 181", room(), "The suggested time per share must be between 0 and 180"),
+    ],
+)
+def test_what_the_room_would_refuse_is_not_sent(line: str, state: RoomState, words: str) -> None:
+    refused = parse(line, state, SAM)
+    assert isinstance(refused, Say)
+    assert refused.lines[0].startswith(words)
 
 
 def test_mistakes_get_a_sentence_not_a_command() -> None:

@@ -19,7 +19,6 @@ from circle_room.protocol.messages import (
     Admit,
     ChangeSettings,
     Command,
-    Deny,
     GiveStick,
     Lock,
     LowerAllHands,
@@ -28,7 +27,6 @@ from circle_room.protocol.messages import (
     MoveHand,
     Pass,
     PauseCircle,
-    Promote,
     RaiseHand,
     Remove,
     ResumeCircle,
@@ -38,10 +36,15 @@ from circle_room.protocol.messages import (
     TakeStick,
     Yield,
 )
-from circle_room.protocol.model import Member, Presence, Role, Settings
+from circle_room.protocol.model import Member, Settings
+from circle_room.tui.app.offers import admit_target, key_offered, may_share
 from circle_room.tui.app.requests import MarkRead, SendCommand
 from circle_room.tui.app.screens.dialogs import ConfirmScreen, PauseMessageScreen
-from circle_room.tui.app.screens.facilitator import MemberActionsScreen, SettingsScreen
+from circle_room.tui.app.screens.facilitator import (
+    MemberActionsScreen,
+    SettingsScreen,
+    member_command,
+)
 from circle_room.tui.app.screens.meeting import MeetingScreen
 from circle_room.tui.app.widgets.inbox import Inbox
 from circle_room.tui.app.widgets.members import MemberList
@@ -53,24 +56,6 @@ from circle_room.tui.app.widgets.share_log import ShareLog
 from circle_room.tui.app.widgets.status_line import StatusLine
 from circle_room.tui.client.view import View
 
-FACILITATOR_ACTIONS = frozenset(
-    {
-        "pause",
-        "resume",
-        "give",
-        "take",
-        "start_round",
-        "stop_round",
-        "lock",
-        "unlock",
-        "remove",
-        "admit",
-        "lower_all",
-        "move",
-        "settings",
-        "mark_read",
-    }
-)
 ALWAYS = frozenset({"help", "leave"})
 
 
@@ -157,7 +142,7 @@ class CircleScreen(MeetingScreen):
         self.status_line.room = view.room
         self.status_line.link = view.link
         box = self.share_box
-        holding = view.holding and not view.paused
+        holding = may_share(view)
         box.open(holding)
         if holding and not self._holding:
             box.focus()
@@ -176,20 +161,11 @@ class CircleScreen(MeetingScreen):
         self._refresh_keys(view)
 
     def _refresh_keys(self, view: View) -> None:
-        turn = view.state.turn
+        # What the rule book is asked about: the whole room, who is asking, and
+        # who is selected; plus the two keys that are not the room's.
         key = (
-            view.is_facilitator,
-            view.waiting,
-            view.paused,
-            view.state.holder,
-            view.my_hand,
-            view.my_metoo,
-            view.can_pass,
-            turn.id if turn else None,
-            view.state.round is not None,
-            view.state.locked,
-            bool(view.state.queue),
-            len(view.waiting_members()),
+            view.me,
+            view.state,
             self.members.selected,
             self.focused is self.share_box,
             view.unread() > 0 if view.is_facilitator else False,
@@ -223,62 +199,7 @@ class CircleScreen(MeetingScreen):
             return self.focused is self.share_box
         if view is None or view.myself is None:
             return False
-        if action in FACILITATOR_ACTIONS and not view.is_facilitator:
-            return False
-        if view.waiting:
-            return False
-        return self._applies(action, view, parameters)
-
-    def _applies(self, action: str, view: View, parameters: tuple[object, ...]) -> bool:
-        state = view.state
-        turn = state.turn
-        chosen = self._selected()
-        member_paused = view.paused and not view.is_facilitator
-        if action == "raise_hand":
-            return view.my_hand is None and not view.holding and not member_paused
-        if action == "lower_hand":
-            return view.my_hand is not None and not member_paused
-        if action in ("metoo", "undo_metoo"):
-            listening = turn is not None and turn.holder != view.me and not member_paused
-            return listening and view.my_metoo == (action == "undo_metoo")
-        if action == "pass_stick":
-            return view.can_pass and not member_paused
-        if action == "yield_stick":
-            return view.holding and not view.can_pass and not member_paused
-        if action == "signal":
-            return not view.is_facilitator
-        if action in ("pause", "resume"):
-            return view.paused == (action == "resume")
-        if action == "give":
-            return (
-                chosen is not None
-                and chosen.id != view.me
-                and chosen.id != state.holder
-                and chosen.presence is Presence.PRESENT
-            )
-        if action == "take":
-            return state.holder != view.me
-        if action in ("start_round", "stop_round"):
-            return (state.round is None) == (action == "start_round")
-        if action in ("lock", "unlock"):
-            return state.locked == (action == "unlock")
-        if action == "remove":
-            return (
-                chosen is not None and chosen.id != view.me and chosen.role is not Role.FACILITATOR
-            )
-        if action == "admit":
-            return bool(view.waiting_members())
-        if action == "lower_all":
-            return bool(state.queue)
-        if action == "mark_read":
-            return view.unread() > 0
-        if action == "move":
-            if chosen is None or chosen.id not in state.queue:
-                return False
-            delta = parameters[0] if parameters else 0
-            position = state.queue.index(chosen.id) + (delta if isinstance(delta, int) else 0)
-            return 0 <= position < len(state.queue)
-        return action == "settings"
+        return key_offered(action, view, self._selected(), parameters)
 
     # --- messages up -----------------------------------------------------------------------
 
@@ -353,11 +274,7 @@ class CircleScreen(MeetingScreen):
         self._send(LowerAllHands())
 
     def action_admit(self) -> None:
-        view = self.view
-        chosen = self._selected()
-        if chosen is None or chosen.presence is not Presence.WAITING:
-            waiting = view.waiting_members() if view else []
-            chosen = waiting[0] if waiting else None
+        chosen = admit_target(self.view, self._selected()) if self.view is not None else None
         if chosen is not None:
             self._send(Admit(chosen.id))
 
@@ -409,24 +326,14 @@ class CircleScreen(MeetingScreen):
 
     def _member_action(self, action: str, member_id: int) -> None:
         view = self.view
-        if view is None:
+        member = view.state.members.get(member_id) if view is not None else None
+        if view is None or member is None:
             return
-        queue = view.state.queue
-        simple: dict[str, Command] = {
-            "give": GiveStick(member_id),
-            "take": TakeStick(),
-            "lower": LowerHand(member_id),
-            "lower_all": LowerAllHands(),
-            "promote": Promote(member_id, Role.COFACILITATOR),
-            "demote": Promote(member_id, Role.MEMBER),
-            "admit": Admit(member_id),
-            "deny": Deny(member_id),
-        }
-        if action in simple:
-            self._send(simple[action])
-        elif action in ("up", "down") and member_id in queue:
-            delta = -1 if action == "up" else 1
-            self._send(MoveHand(member_id, queue.index(member_id) + delta))
-        elif action == "remove":
+        command = member_command(view, member, action)
+        if isinstance(command, Remove):
             self.members.select_member(member_id)
-            self.action_remove()
+            self.action_remove()  # Asks first: a removal cannot be undone.
+        elif command is not None:
+            # Sent even if the room moved on while the menu was open: the
+            # relay's answer then says why.
+            self._send(command)

@@ -13,38 +13,73 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from circle_room.protocol.messages import (
+    Admit,
+    Command,
+    Deny,
+    GiveStick,
+    LowerAllHands,
+    LowerHand,
+    MoveHand,
+    Promote,
+    Remove,
+    TakeStick,
+)
 from circle_room.protocol.model import Member, Presence, Role, Settings
+from circle_room.protocol.rules import allows
 from circle_room.tui.app.screens.dialogs import DIALOG_CSS
 from circle_room.tui.app.widgets.safe import fit
 from circle_room.tui.client.view import View
 
 
 def member_actions(view: View, member: Member) -> list[tuple[str, str]]:
-    """(action id, words) a facilitator can do with ``member`` now."""
-    actions: list[tuple[str, str]] = []
+    """(action id, words) a facilitator can do with ``member`` now.
+
+    Only what the rule book allows: a co-facilitator is not offered to remove
+    another co-facilitator, because the room would refuse it.
+    """
+    state, me = view.state, view.me
+    return [
+        (key, words) for key, words, command in _menu(view, member) if allows(state, me, command)
+    ]
+
+
+def member_command(view: View, member: Member, action: str) -> Command | None:
+    """The command behind ``action`` from ``member_actions``, built from the state now."""
+    for key, _, command in _menu(view, member):
+        if key == action:
+            return command
+    return None
+
+
+def _menu(view: View, member: Member) -> list[tuple[str, str, Command]]:
+    """Every entry the member menu may hold, in menu order, each with its command."""
     if member.presence is Presence.WAITING:
-        return [("admit", "Admit to the circle"), ("deny", "Do not admit")]
-    if view.state.holder != member.id and member.presence is Presence.PRESENT:
-        if member.id == view.me:
-            actions.append(("take", "Take the stick yourself"))
-        else:
-            actions.append(("give", "Give the stick"))
-    position = view.hand_position(member.id)
-    if position is not None:
-        actions.append(("lower", "Lower this hand"))
-        if position > 1:
-            actions.append(("up", "Move up the queue"))
-        if position < len(view.state.queue):
-            actions.append(("down", "Move down the queue"))
-    if view.state.queue:
-        actions.append(("lower_all", "Lower all hands"))
-    if view.is_host and member.role is Role.MEMBER:
-        actions.append(("promote", "Make co-facilitator"))
-    elif view.is_host and member.role is Role.COFACILITATOR:
-        actions.append(("demote", "Make a member again"))
-    if member.id != view.me and member.role is not Role.FACILITATOR:
-        actions.append(("remove", "Remove from this meeting…"))
-    return actions
+        # Deny is how a facilitator turns away someone waiting; they were never in.
+        return [
+            ("admit", "Admit to the circle", Admit(member.id)),
+            ("deny", "Do not admit", Deny(member.id)),
+        ]
+    menu: list[tuple[str, str, Command]] = []
+    if member.id == view.me:
+        menu.append(("take", "Take the stick yourself", TakeStick()))
+    else:
+        menu.append(("give", "Give the stick", GiveStick(member.id)))
+    queue = view.state.queue
+    if member.id in queue:
+        place = queue.index(member.id)
+        menu += [
+            ("lower", "Lower this hand", LowerHand(member.id)),
+            ("up", "Move up the queue", MoveHand(member.id, place - 1)),
+            ("down", "Move down the queue", MoveHand(member.id, place + 1)),
+        ]
+    menu += [
+        ("lower_all", "Lower all hands", LowerAllHands()),
+        ("promote", "Make co-facilitator", Promote(member.id, Role.COFACILITATOR)),
+        ("demote", "Make a member again", Promote(member.id, Role.MEMBER)),
+        ("remove", "Remove from this meeting…", Remove(member.id)),
+    ]
+    return menu
 
 
 class MemberActionsScreen(ModalScreen[str | None]):
