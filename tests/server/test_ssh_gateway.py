@@ -177,7 +177,8 @@ async def make_gateway(
     async def make(**config: Any) -> SSHGateway:
         key = load_host_key(tmp_path / "ssh")
         settings = GatewayConfig(**{"child_argv": child_argv, **config})
-        gateway = SSHGateway(running.relay, key, serve_ssh, config=settings)
+        relay_url = running.url.replace(f"/{ROOM}", "")  # Seats pin the relay's certificate.
+        gateway = SSHGateway(running.relay, key, serve_ssh, relay_url=relay_url, config=settings)
         await gateway.start("127.0.0.1", 0)
         gateways.append(gateway)
         return gateway

@@ -15,9 +15,9 @@ import enum
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
@@ -61,6 +61,7 @@ from circle_room.protocol.messages import (
 )
 from circle_room.protocol.model import Role, RoomState, Settings, SignalKind
 from circle_room.protocol.room import apply
+from circle_room.tui.client import trust
 
 DEFAULT_PORT = 8765
 HANDSHAKE_TIMEOUT = 10.0
@@ -119,9 +120,13 @@ class JoinRefused(Exception):
 
 
 def normalise_url(url: str) -> str:
-    """Accept ``ws://h:p/room``, ``wss://...`` or plain ``host[:port]/room``."""
-    if "://" not in url:
-        url = "ws://" + url
+    """Accept ``ws://h:p/room``, ``wss://...`` or plain ``host[:port]/room`` (TLS).
+
+    A ``#fingerprint`` after the room pins the relay's certificate (``tui.client.trust``).
+    """
+    bare = "://" not in url
+    if bare:
+        url = "wss://" + url
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss"):
         raise ValueError(f"Use a ws:// or wss:// address, not {parts.scheme}://")
@@ -131,9 +136,18 @@ def normalise_url(url: str) -> str:
     if not room or "/" in room:
         raise ValueError("The address needs a room name after the host, like host:8765/tuesday")
     # wss:// without a port means a TLS proxy on 443; anything else is a relay on 8765.
-    keep = parts.port or parts.scheme == "wss"
+    keep = parts.port or (parts.scheme == "wss" and not bare)
     netloc = parts.netloc if keep else f"{parts.netloc}:{DEFAULT_PORT}"
-    return f"{parts.scheme}://{netloc}/{room}"
+    pin = trust.split_pin(url)[1]
+    return f"{parts.scheme}://{netloc}/{room}" + (f"#{pin}" if pin else "")
+
+
+async def _dial(url: str, **options: Any) -> ClientConnection:
+    """Open a websocket to the relay, its certificate checked first (``tui.client.trust``)."""
+    try:
+        return await trust.dial(url, **options)
+    except trust.UntrustedRelay as untrusted:
+        raise JoinRefused(untrusted.code, untrusted.message) from None
 
 
 async def _receive(ws: ClientConnection) -> object:
@@ -160,7 +174,8 @@ async def fetch_greeting(url: str) -> Greeting:
     Raises ``JoinRefused`` (no such room, not a relay) or ``OSError``.
     """
     try:
-        async with websockets.connect(url, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20) as ws:
+        ws = await _dial(url, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20)
+        async with ws:
             greeting = await asyncio.wait_for(_receive(ws), HANDSHAKE_TIMEOUT)
     except ConnectionClosed as closed:
         raise OSError(f"The relay closed the connection ({closed}).") from None
@@ -240,6 +255,11 @@ class CircleClient:
             return None
         return Resume(self._token, self.epoch, self.seq)
 
+    @property
+    def security(self) -> trust.Security | None:
+        """How the link to the relay is protected (encrypted, and how it was recognised)."""
+        return trust.security_of(self._ws) if self._ws is not None else None
+
     # --- connecting ---------------------------------------------------------------
 
     async def connect(self) -> Welcome:
@@ -251,7 +271,7 @@ class CircleClient:
         return welcome
 
     async def _open(self, resume: Resume | None) -> Welcome:
-        ws = await websockets.connect(
+        ws = await _dial(
             self.url,
             compression="deflate" if self._compression else None,
             open_timeout=HANDSHAKE_TIMEOUT,

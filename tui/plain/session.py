@@ -43,6 +43,7 @@ from circle_room.tui.client.connection import (
     fetch_greeting,
 )
 from circle_room.tui.client.seat import ResumableClient
+from circle_room.tui.client.trust import Protection, describe, plain_warning
 from circle_room.tui.plain import text as text
 
 TICK = 1.0
@@ -167,6 +168,8 @@ class PlainSession:
         return line.strip()
 
     async def run(self) -> int:
+        if warning := plain_warning(self.url):  # Before anyone types a passcode.
+            self.say(warning)
         try:
             greeting = await fetch_greeting(self.url)
         except JoinRefused as refused:
@@ -228,6 +231,9 @@ class PlainSession:
                 self.say(f"Could not reach {self.url}: {clean_line(str(exc))}")
                 return None
             self.client = client
+            security = client.security
+            if security is not None and security.protection is Protection.FIRST_USE:
+                self.say(describe(security))
             if self._on_joined is not None:
                 self._on_joined(client)
             return welcome

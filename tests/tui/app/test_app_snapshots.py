@@ -33,7 +33,7 @@ from circle_room.tui.app.link import Details, Dialer
 from circle_room.tui.client.connection import CircleClient, Received, Status, Update
 
 NOW = 1_750_000_000.0
-URL = "ws://circle.example:8765/tuesday"
+URL = "wss://circle.example:8765/tuesday"
 FAY, ANA, BEN, CAL, DEE = 1, 2, 3, 4, 5
 
 
