@@ -41,14 +41,20 @@ async def make_relay(tmp_path: Path) -> AsyncIterator[MakeRelay]:
         *,
         passcode: str = "",
         clock: Callable[[], float] = time.time,
+        tls: bool = True,
     ) -> RunningRelay:
+        """``tls=False``: plain ``ws://``, as behind a TLS-terminating proxy (``--no-tls``)."""
         data_dir = tmp_path / f"relay-{len(running)}"
         store = Store(data_dir)
         key = store.add_room(ROOM, passcode)
         relay = Relay(store, config or RelayConfig(), clock)
-        tls = own_certificate(data_dir)
-        await relay.start("127.0.0.1", 0, tls.context)
-        url = f"wss://127.0.0.1:{relay.port}/{ROOM}#{tls.fingerprint}"
+        if tls:
+            own = own_certificate(data_dir)
+            await relay.start("127.0.0.1", 0, own.context)
+            url = f"wss://127.0.0.1:{relay.port}/{ROOM}#{own.fingerprint}"
+        else:
+            await relay.start("127.0.0.1", 0)
+            url = f"ws://127.0.0.1:{relay.port}/{ROOM}"
         started = RunningRelay(relay, url, key)
         running.append(started)
         return started

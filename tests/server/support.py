@@ -63,7 +63,12 @@ class RunningRelay(NamedTuple):
 
 class MakeRelay(Protocol):
     def __call__(
-        self, config: Any = None, *, passcode: str = "", clock: Callable[[], float] = ...
+        self,
+        config: Any = None,
+        *,
+        passcode: str = "",
+        clock: Callable[[], float] = ...,
+        tls: bool = True,
     ) -> Awaitable[RunningRelay]: ...
 
 

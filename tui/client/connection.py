@@ -174,7 +174,8 @@ async def fetch_greeting(url: str) -> Greeting:
     Raises ``JoinRefused`` (no such room, not a relay) or ``OSError``.
     """
     try:
-        ws = await _dial(url, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20)
+        # Only a look: the join that follows is the first use, if it is one.
+        ws = await _dial(url, remember=False, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20)
         async with ws:
             greeting = await asyncio.wait_for(_receive(ws), HANDSHAKE_TIMEOUT)
     except ConnectionClosed as closed:

@@ -147,6 +147,13 @@ class KnownRelays:
         return known
 
 
+class _Forgetful(KnownRelays):
+    """Reads what is remembered, keeps nothing new."""
+
+    def remember(self, address: str, what: str) -> None:
+        pass
+
+
 # --- addresses ------------------------------------------------------------------------------
 
 
@@ -208,36 +215,41 @@ Check = Callable[[bytes], Security]
 """Given the relay's certificate (DER), the link's security, or raise ``UntrustedRelay``."""
 
 
-async def dial(url: str, known: KnownRelays | None = None, **options: Any) -> ClientConnection:
+async def dial(
+    url: str, known: KnownRelays | None = None, *, remember: bool = True, **options: Any
+) -> ClientConnection:
     """Open a websocket to the relay at ``url`` (a normalised URL, with its pin if any).
 
     ``options`` go to ``websockets.connect``. The relay's certificate is
     checked before anything is sent (see the module docstring); the result is
     on the connection as ``security_of(ws)``. Raises ``UntrustedRelay``, or
     ``OSError`` with a sentence when the relay does not speak what the scheme
-    says (TLS for ``wss://``, plain for ``ws://``).
+    says (TLS for ``wss://``, plain for ``ws://``). ``remember=False`` checks
+    against what is remembered but adds nothing: for a look before joining,
+    so that the join itself is the first use the member is told about.
     """
     bare, pin = split_pin(url)
     if urlsplit(bare).scheme == "ws":
         return await _open(bare, None, lambda _: Security(Protection.PLAIN), options)
     known = known or KnownRelays()
+    keep = known if remember else _Forgetful(known.path)
     address = host_port(bare)
     if pin:
-        return await _open(bare, _unverified(), _pinned(known, bare, pin), options)
+        return await _open(bare, _unverified(), _pinned(keep, bare, pin), options)
     remembered = known.get(address)
     if remembered == VOUCHED:
         try:
-            return await _open(bare, _verified(), _vouched(known, address, strict=True), options)
+            return await _open(bare, _verified(), _vouched(keep, address, strict=True), options)
         except ssl.SSLCertVerificationError:
             # Look again without verifying, only to say which key it shows now.
             return await _open(bare, _unverified(), _changed(bare, VOUCHED), options)
     if remembered:
         return await _open(bare, _unverified(), _remembered(bare, remembered), options)
     try:
-        return await _open(bare, _verified(), _vouched(known, address, strict=False), options)
+        return await _open(bare, _verified(), _vouched(keep, address, strict=False), options)
     except ssl.SSLCertVerificationError:
         pass  # No authority vouches for it: a relay's own certificate. Trust it this once.
-    return await _open(bare, _unverified(), _first_use(known, address), options)
+    return await _open(bare, _unverified(), _first_use(keep, address), options)
 
 
 def security_of(ws: ClientConnection) -> Security | None:
