@@ -154,7 +154,7 @@ class Tunnel:
                     self._listen_host, self._granted.get(local, remote), self._local_host, local
                 )
                 self._granted[local] = listener.get_port()
-        except (OSError, asyncssh.Error) as exc:
+        except (OSError, asyncssh.Error, asyncssh.ChannelListenError) as exc:
             conn.close()
             raise TunnelError(
                 f"{self.via.host} would not listen on port {self._granted.get(local, remote)} "
