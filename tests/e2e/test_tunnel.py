@@ -139,6 +139,19 @@ async def test_a_tunnel_that_will_not_open_says_why(sshd: Sshd, tmp_path: Path) 
         await tunnel.open()
 
 
+async def test_an_ssh_alias_is_shown_as_the_address_it_reached(sshd: Sshd, tmp_path: Path) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host circle-server.invalid\n  HostName 127.0.0.1\n  Port {sshd.port}\n")
+    options = {**sshd.client_options(), "config": [str(config)]}
+    tunnel = Tunnel(Via("circle-server.invalid", sshd.user), [(1, 0)], options=options)
+    await tunnel.open()
+    try:
+        # Members could not resolve the alias from ~/.ssh/config: they get the address.
+        assert await tunnel.public_host() == "127.0.0.1"
+    finally:
+        await tunnel.close()
+
+
 # --- circle host --via, the real command in a terminal -----------------------------------------
 
 

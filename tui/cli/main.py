@@ -187,7 +187,7 @@ async def _host(args: argparse.Namespace) -> int:
                 await gateway.close()
             store.close()
             return 2
-        address, public_port = tunnel.via.host, tunnel.public_port(port)
+        address, public_port = await tunnel.public_host(), tunnel.public_port(port)
         ssh_port = tunnel.public_port(ssh_port) if ssh_port else None
     member = tls.member_address(address, public_port, hosted.room, relay_tls)
     # The passcode is said apart from the command: typed as a flag, ``ps`` would show it.

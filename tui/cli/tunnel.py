@@ -112,6 +112,19 @@ class Tunnel:
         """The server's port that leads to ``local_port`` here."""
         return self._granted[local_port]
 
+    async def public_host(self) -> str:
+        """The server's name as given, or its address if that name is an ssh alias.
+
+        ``~/.ssh/config`` may call the server ``myvps``; members need a name
+        that resolves for them, or failing that the address we reached.
+        """
+        try:
+            await asyncio.get_running_loop().getaddrinfo(self.via.host, None)
+        except OSError:
+            assert self._conn is not None, "call open() first"
+            return str(self._conn.get_extra_info("peername")[0])
+        return self.via.host
+
     async def open(self) -> None:
         """Log in and open every forward; raise ``TunnelError`` with a sentence if not."""
         await self._open_once()
@@ -233,11 +246,12 @@ async def open_via(
         print(f"circle: {exc.message}", file=sys.stderr)
         return None
     public = [tunnel.public_port(port) for port in ports]
-    silent = [p for p in public if not await reachable(via.host, p)]
+    host = await tunnel.public_host()
+    silent = [p for p in public if not await reachable(host, p)]
     if silent:
         listed = " and ".join(map(str, silent))
         print(
-            f"circle: warning: {via.host} does not answer on port {listed} from here. "
+            f"circle: warning: {host} does not answer on port {listed} from here. "
             "If members cannot join either: on the server, put `GatewayPorts clientspecified` "
             f"in /etc/ssh/sshd_config and reload sshd, and let port {listed} through its "
             "firewall.",
