@@ -66,6 +66,9 @@ def test_via_reads_user_server_and_port() -> None:
     assert Via.parse("example.org") == Via("example.org")
     assert Via.parse("ana@[2001:db8::1]:22") == Via("2001:db8::1", "ana", 22)
     assert str(Via("2001:db8::1", "ana", 22)) == "ana@[2001:db8::1]:22"
+    # What a sentence suggests is a command ssh takes (it has no host:port form).
+    assert Via.parse("ana@example.org:2200").ssh == "ssh -p 2200 ana@example.org"
+    assert Via.parse("example.org").ssh == "ssh example.org"
     for bad in ("", "ana@", "ana@host:port", "ana@host:99999", "an a@host"):
         with pytest.raises(ValueError, match="--via"):
             Via.parse(bad)
@@ -123,8 +126,9 @@ async def test_a_tunnel_that_will_not_open_says_why(sshd: Sshd, tmp_path: Path) 
     strangers.write_text("")
     options = {**sshd.client_options(), "known_hosts": str(strangers)}
     tunnel = Tunnel(Via("127.0.0.1", sshd.user, sshd.port), [(1, 0)], options=options)
-    with pytest.raises(TunnelError, match=r"host key of 127\.0\.0\.1 is not known here"):
+    with pytest.raises(TunnelError, match=r"host key of 127\.0\.0\.1 is not known here") as e:
         await tunnel.open()
+    assert f"`ssh -p {sshd.port} {sshd.user}@127.0.0.1`" in e.value.message
     other_key = tmp_path / "not_authorized"
     other_key.write_bytes(asyncssh.generate_private_key("ssh-ed25519").export_private_key())
     options = {**sshd.client_options(), "client_keys": [str(other_key)]}

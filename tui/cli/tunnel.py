@@ -80,6 +80,12 @@ class Via:
         user = f"{self.user}@" if self.user else ""
         return user + where + (f":{self.port}" if self.port else "")
 
+    @property
+    def ssh(self) -> str:
+        """The ``ssh`` command that logs in the same way, for a sentence to suggest."""
+        user = f"{self.user}@" if self.user else ""
+        return "ssh " + (f"-p {self.port} " if self.port else "") + user + self.host
+
 
 class Tunnel:
     """Remote forwards from ``via`` to local ports: ``await open()``, ``await close()``.
@@ -147,16 +153,16 @@ class Tunnel:
         except asyncio.TimeoutError:
             raise TunnelError(
                 f"{self.via.host} did not answer SSH within {CONNECT_TIMEOUT:g} s; "
-                "check the address and that `ssh " + str(self.via) + "` works from here."
+                f"check the address and that `{self.via.ssh}` works from here."
             ) from None
         except asyncssh.HostKeyNotVerifiable:
             raise TunnelError(
                 f"The SSH host key of {self.via.host} is not known here. Connect once with "
-                f"`ssh {self.via}`, check and accept its key, then try again."
+                f"`{self.via.ssh}`, check and accept its key, then try again."
             ) from None
         except asyncssh.PermissionDenied:
             raise TunnelError(
-                f"{self.via.host} did not accept your SSH key. `ssh {self.via}` must work "
+                f"{self.via.host} did not accept your SSH key. `{self.via.ssh}` must work "
                 "without a password: use a key (with ssh-agent if it has a passphrase)."
             ) from None
         except (OSError, asyncssh.Error) as exc:
