@@ -25,11 +25,9 @@ from __future__ import annotations
 import contextlib
 import enum
 import ipaddress
-import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,10 +37,21 @@ from websockets.exceptions import InvalidMessage
 
 from circle_room.protocol import fingerprint
 from circle_room.protocol.errors import CircleError
+from circle_room.tui.client.known_relays import KNOWN_RELAYS, VOUCHED, KnownRelays
 
-KNOWN_RELAYS = "known_relays"
-VOUCHED = "authority"
-"""What ``known_relays`` holds for a host whose certificate an authority vouched for."""
+__all__ = [
+    "KNOWN_RELAYS",
+    "VOUCHED",
+    "FingerprintChanged",
+    "KnownRelays",
+    "Protection",
+    "Security",
+    "UntrustedRelay",
+    "WrongFingerprint",
+    "dial",
+    "plain_warning",
+    "security_of",
+]
 
 
 class Protection(enum.Enum):
@@ -97,61 +106,6 @@ class FingerprintChanged(UntrustedRelay):
     """The relay's key is not the one remembered for that host."""
 
     code = "fingerprint_changed"
-
-
-# --- what is remembered ----------------------------------------------------------------
-
-
-def default_state_dir() -> Path:
-    """The per-user state directory, e.g. ~/.local/state/circle on Linux."""
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("circle", appauthor=False))
-
-
-class KnownRelays:
-    """``host:port fingerprint`` lines (or ``host:port authority``), one per relay."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or default_state_dir() / KNOWN_RELAYS
-
-    def get(self, address: str) -> str | None:
-        return self._read().get(address)
-
-    def remember(self, address: str, what: str) -> None:
-        """Keep ``what`` for ``address`` (a fingerprint, or ``VOUCHED``)."""
-        known = self._read()
-        if known.get(address) == what:
-            return
-        known[address] = what
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lines = ["# Relays you joined: host:port and its TLS fingerprint (circle join)."]
-        lines += [f"{where} {value}" for where, value in sorted(known.items())]
-        # Written aside, then renamed: two clients joining at once never leave half a file.
-        temp = self.path.with_name(f"{self.path.name}.{os.getpid()}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write("\n".join(lines) + "\n")
-        os.replace(temp, self.path)
-
-    def _read(self) -> dict[str, str]:
-        try:
-            text = self.path.read_text()
-        except (FileNotFoundError, NotADirectoryError):
-            return {}
-        known = {}
-        for line in text.splitlines():
-            fields = line.split()
-            if len(fields) == 2 and not line.startswith("#"):
-                known[fields[0]] = fields[1]
-        return known
-
-
-class _Forgetful(KnownRelays):
-    """Reads what is remembered, keeps nothing new."""
-
-    def remember(self, address: str, what: str) -> None:
-        pass
 
 
 # --- addresses ------------------------------------------------------------------------------
@@ -232,7 +186,7 @@ async def dial(
     if urlsplit(bare).scheme == "ws":
         return await _open(bare, None, lambda _: Security(Protection.PLAIN), options)
     known = known or KnownRelays()
-    keep = known if remember else _Forgetful(known.path)
+    keep = known if remember else known.reading_only()
     address = host_port(bare)
     if pin:
         return await _open(bare, _unverified(), _pinned(keep, bare, pin), options)

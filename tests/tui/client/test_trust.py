@@ -208,22 +208,7 @@ async def test_the_wrong_scheme_is_explained(start: Start, relay: RunningRelay) 
         await CircleClient(f"ws://127.0.0.1:{relay.port}/{ROOM}", name="Ana").connect()
 
 
-# --- what is remembered ------------------------------------------------------------------------
-
-
-def test_known_relays_keeps_one_line_per_relay(tmp_path: Path) -> None:
-    path = tmp_path / "state" / KNOWN_RELAYS
-    known = KnownRelays(path)
-    assert known.get("h:1") is None
-    known.remember("h:1", "ab2c-d3ef-gh4i-jk5l-mn6o")
-    known.remember("[::1]:8765", VOUCHED)
-    known.remember("h:1", "zz2c-d3ef-gh4i-jk5l-mn6o")
-    assert KnownRelays(path).get("h:1") == "zz2c-d3ef-gh4i-jk5l-mn6o"
-    assert KnownRelays(path).get("[::1]:8765") == VOUCHED
-    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
-    assert sorted(lines) == ["[::1]:8765 authority", "h:1 zz2c-d3ef-gh4i-jk5l-mn6o"]
-    path.write_text(path.read_text() + "garbage\n\n")  # Hand edits do not break it.
-    assert KnownRelays(path).get("h:1") == "zz2c-d3ef-gh4i-jk5l-mn6o"
+# --- addresses ---------------------------------------------------------------------------
 
 
 def test_the_address_to_type_keeps_its_form() -> None:
