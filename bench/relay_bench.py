@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
@@ -55,6 +55,7 @@ from circle_room.protocol.messages import (
     TakeStick,
     Welcome,
 )
+from circle_room.tui.client.trust import dial as connect  # ws://, or wss:// pinned (--tls)
 
 HOST = "127.0.0.1"
 """Loopback only, always; the relay listens on port 0 (a free port)."""
@@ -251,15 +252,16 @@ def _install_counters(stats: dict[str, int], relay_side: array.array[float]) -> 
     live_room.broadcast = counting_broadcast
 
 
-def relay_main(data_dir: str, compression: bool, control: Pipe) -> None:
+def relay_main(data_dir: str, compression: bool, control: Pipe, tls: bool = False) -> None:
     """Run the relay until ``control`` says stop; then send back the counters."""
-    asyncio.run(_relay(data_dir, compression, control))
+    asyncio.run(_relay(data_dir, compression, control, tls))
 
 
-async def _relay(data_dir: str, compression: bool, control: Pipe) -> None:
+async def _relay(data_dir: str, compression: bool, control: Pipe, tls: bool) -> None:
     from circle_room.server.config import Rate, RelayConfig
     from circle_room.server.relay import Relay
     from circle_room.server.store import Store
+    from circle_room.server.tls import own_certificate
 
     stats = dict.fromkeys(
         (
@@ -287,8 +289,9 @@ async def _relay(data_dir: str, compression: bool, control: Pipe) -> None:
         max_members=1000,
     )
     relay = Relay(store, config)
-    await relay.start(HOST, 0)
-    control.send(("port", relay.port))
+    own = own_certificate(Path(data_dir)) if tls else None
+    await relay.start(HOST, 0, own.context if own else None)
+    control.send(("port", relay.port, own.fingerprint if own else ""))
     with contextlib.suppress(EOFError):
         await asyncio.to_thread(control.recv)  # "stop", or the parent went away
     await relay.close()
@@ -507,7 +510,7 @@ async def _recv(pipe: Pipe, timeout: float) -> Any:
 async def run_scenario(
     args: argparse.Namespace, *, compression: bool, shares: bool
 ) -> dict[str, Any]:
-    label = "deflate" if compression else "uncompressed"
+    label = ("deflate" if compression else "uncompressed") + ("+tls" if args.tls else "")
     say = print if not args.quiet else (lambda *a, **k: None)
     ctx = mp.get_context("spawn")
     data_dir = tempfile.mkdtemp(prefix="circle-bench-")
@@ -527,7 +530,10 @@ async def run_scenario(
             os.sched_setaffinity(0, client_cpus)  # inherited by the listener processes
         relay_control, relay_end = ctx.Pipe()
         relay = ctx.Process(
-            target=relay_main, args=(data_dir, compression, relay_end), name="relay", daemon=True
+            target=relay_main,
+            args=(data_dir, compression, relay_end, args.tls),
+            name="relay",
+            daemon=True,
         )
         relay.start()
         processes.append(relay)
@@ -538,9 +544,9 @@ async def run_scenario(
             "relay": sorted(relay_cpus) or "any",
             "clients": sorted(client_cpus) or "any",
         }
-        tag, port = await _recv(relay_control, 30)
+        tag, port, pin = await _recv(relay_control, 30)
         assert tag == "port"
-        url = f"ws://{HOST}:{port}/{ROOM}"
+        url = f"wss://{HOST}:{port}/{ROOM}#{pin}" if pin else f"ws://{HOST}:{port}/{ROOM}"
         assert relay.pid is not None
         say(f"[{label}] relay pid {relay.pid} listening on {url}; CPUs {result['pinning']}")
 
@@ -897,6 +903,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="record the relay with py-spy during the share phase; LABEL in PATH is replaced "
         "by the scenario; .txt gives collapsed stacks, .json speedscope, else an SVG "
         "(profiling perturbs the latency figures)",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="the relay speaks TLS with its own certificate, pinned by every member "
+        "(the default setup; without it, plain ws:// as behind a TLS-terminating proxy)",
     )
     parser.add_argument("--out", help="also write the results as JSON to this path")
     parser.add_argument("--quiet", action="store_true", help="print the table only")

@@ -28,6 +28,7 @@ from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.ssh_gateway import SSHGateway, load_host_key
 from circle_room.server.store import Store
+from circle_room.server.tls import own_certificate
 from circle_room.tui.client.connection import CircleClient
 from circle_room.tui.plain.session import serve_ssh
 
@@ -129,10 +130,14 @@ async def main(seconds: float) -> None:
         key = store.add_room(ROOM, "")
         config = RelayConfig(share_rate=Rate(10, 1), other_rate=Rate(50, 20))
         relay = Relay(store, config)
-        await relay.start("127.0.0.1", 0)
-        gateway = SSHGateway(relay, load_host_key(Path(tmp)), serve_ssh)
+        tls = own_certificate(Path(tmp))
+        await relay.start("127.0.0.1", 0, tls.context)
+        base = f"wss://127.0.0.1:{relay.port}"  # Seats pin the relay's certificate.
+        gateway = SSHGateway(
+            relay, load_host_key(Path(tmp)), serve_ssh, relay_url=f"{base}#{tls.fingerprint}"
+        )
         await gateway.start("127.0.0.1", 0)
-        url = f"ws://127.0.0.1:{relay.port}/{ROOM}"
+        url = f"{base}/{ROOM}#{tls.fingerprint}"
 
         async def ssh(name: str) -> asyncssh.SSHClientConnection:
             conn, _ = await asyncssh.create_connection(

@@ -10,6 +10,11 @@
     │   ├── TooManyAttempts  server.guard: no passcode guess from this address now
     │   └── JoinRefused      the relay would not let this client in
     ├── ClientClosed         this client's connection has ended for good
+    ├── UntrustedRelay       tui.client.trust: not the certificate expected; nothing sent
+    │   ├── WrongFingerprint     not the one in the join line
+    │   └── FingerprintChanged   not the one remembered for this relay
+    ├── TunnelError          tui.cli.tunnel: the --via tunnel could not be opened
+    ├── TLSSetupError        server.tls: the relay's certificate cannot be made or loaded
     └── StoreError           server.store: a room operation that cannot be done
 
 ``Refused`` carries a stable ``code`` for programs and a ``message`` for people;

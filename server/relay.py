@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
@@ -87,7 +88,10 @@ class Relay:
                     record, self.store, self.config, self._clock, snapshot
                 )
 
-    async def start(self, host: str = "127.0.0.1", port: int = 8765) -> None:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 8765, tls: ssl.SSLContext | None = None
+    ) -> None:
+        """Listen on ``host:port``; with ``tls`` (``server.tls``) members connect with ``wss://``."""
         self.restore()
         self._server = await serve(
             self._handle,
@@ -100,6 +104,9 @@ class Relay:
             ping_timeout=self.config.ping_timeout,
             open_timeout=self.config.handshake_timeout,
             max_queue=16,
+            ssl=tls,
+            # A peer that stalls its TLS handshake is cut off as soon as one that stalls its hello.
+            ssl_handshake_timeout=self.config.handshake_timeout if tls else None,
         )
 
     @property

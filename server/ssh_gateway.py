@@ -166,8 +166,9 @@ class SSHGateway:
     # --- what sessions need --------------------------------------------------------------
 
     def room_url(self, room: str) -> str:
-        base = self._relay_url or f"ws://127.0.0.1:{self.relay.port}"
-        return f"{base}/{room}"
+        # ``relay_url`` may end in ``#fingerprint``: seats pin the relay's own certificate.
+        base, _, pin = (self._relay_url or f"ws://127.0.0.1:{self.relay.port}").partition("#")
+        return f"{base}/{room}" + (f"#{pin}" if pin else "")
 
     def child_argv(self, url: str, name: str) -> list[str]:
         if self.config.child_argv is not None:

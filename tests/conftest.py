@@ -1,4 +1,8 @@
-"""Fixtures shared by the relay, client and CLI tests: a relay on a free port, members."""
+"""Fixtures shared by the relay, client and CLI tests: a relay on a free port, members.
+
+Relays speak TLS with their own certificate, and members pin it, as in the
+default setup; relays a test joins are remembered in a state folder of its own.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,19 @@ import pytest
 from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
+from circle_room.server.tls import own_certificate
 from circle_room.tui.client.connection import CircleClient
 from tests.server.support import ROOM, JoinFn, MakeRelay, Peer, RunningRelay
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The user state folder (``known_relays``) for this test alone, never the real one."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state / "circle"
 
 
 @pytest.fixture
@@ -26,12 +41,21 @@ async def make_relay(tmp_path: Path) -> AsyncIterator[MakeRelay]:
         *,
         passcode: str = "",
         clock: Callable[[], float] = time.time,
+        tls: bool = True,
     ) -> RunningRelay:
-        store = Store(tmp_path / f"relay-{len(running)}")
+        """``tls=False``: plain ``ws://``, as behind a TLS-terminating proxy (``--no-tls``)."""
+        data_dir = tmp_path / f"relay-{len(running)}"
+        store = Store(data_dir)
         key = store.add_room(ROOM, passcode)
         relay = Relay(store, config or RelayConfig(), clock)
-        await relay.start("127.0.0.1", 0)
-        started = RunningRelay(relay, f"ws://127.0.0.1:{relay.port}/{ROOM}", key)
+        if tls:
+            own = own_certificate(data_dir)
+            await relay.start("127.0.0.1", 0, own.context)
+            url = f"wss://127.0.0.1:{relay.port}/{ROOM}#{own.fingerprint}"
+        else:
+            await relay.start("127.0.0.1", 0)
+            url = f"ws://127.0.0.1:{relay.port}/{ROOM}"
+        started = RunningRelay(relay, url, key)
         running.append(started)
         return started
 

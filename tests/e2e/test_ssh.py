@@ -50,12 +50,14 @@ class Served:
     relay_port: int
     ssh_port: int
     fingerprint: str
+    pin: str
+    """The relay's TLS fingerprint, from the join line ``circle serve`` prints."""
     key: str
     tmp: Path
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.relay_port}/{ROOM}"
+        return f"wss://127.0.0.1:{self.relay_port}/{ROOM}#{self.pin}"
 
     def ssh(self, *extra: str) -> list[str]:
         # ssh keeps the first value given for an option: the caller's come first.
@@ -92,19 +94,19 @@ async def serve(data: Path, key: str, tmp: Path) -> Served:
     )
     assert process.stdout is not None
     relay_port = ssh_port = 0
-    fingerprint = ""
+    fingerprint = pin = ""
     seen = []
     while not fingerprint:
         line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), DEADLINE)
         seen.append(line)
         assert line, f"circle serve ended early: {seen}"
-        if found := re.search(r"ws://127\.0\.0\.1:(\d+)/ROOM", line):
-            relay_port = int(found[1])
+        if found := re.search(r"circle join HOST:(\d+)/ROOM#(\S+)", line):
+            relay_port, pin = int(found[1]), found[2]
         elif found := re.search(r"SSH gateway listening on port (\d+)", line):
             ssh_port = int(found[1])
-        elif found := re.search(r"fingerprint: (SHA256:\S+)", line):
+        elif found := re.search(r"SSH  (SHA256:\S+)", line):
             fingerprint = found[1]
-    return Served(process, relay_port, ssh_port, fingerprint, key, tmp)
+    return Served(process, relay_port, ssh_port, fingerprint, pin, key, tmp)
 
 
 def stop(served: Served) -> None:
@@ -232,7 +234,7 @@ def processes() -> list[tuple[int, int, list[str]]]:
 
 def seat_processes(served: Served) -> list[int]:
     """Pids of the gateway's Textual children for this test's relay."""
-    url = f"ws://127.0.0.1:{served.relay_port}/"
+    url = f"wss://127.0.0.1:{served.relay_port}/"
     return [
         pid
         for pid, _, argv in processes()

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from circle_room.protocol import PROTOCOL_VERSIONS
@@ -33,6 +33,7 @@ from circle_room.server.audience import Scope
 from circle_room.server.live_room import LiveRoom, LogEntry
 from circle_room.server.relay import Relay
 from circle_room.tui.client.connection import CircleClient, Received, Update
+from circle_room.tui.client.trust import dial
 
 ROOM = "tuesday"
 TIMEOUT = 5.0
@@ -62,7 +63,12 @@ class RunningRelay(NamedTuple):
 
 class MakeRelay(Protocol):
     def __call__(
-        self, config: Any = None, *, passcode: str = "", clock: Callable[[], float] = ...
+        self,
+        config: Any = None,
+        *,
+        passcode: str = "",
+        clock: Callable[[], float] = ...,
+        tls: bool = True,
     ) -> Awaitable[RunningRelay]: ...
 
 
@@ -198,7 +204,8 @@ def assert_same_room(peer: Peer, room: LiveRoom) -> None:
 
 
 async def raw_connect(url: str) -> ClientConnection:
-    return await connect(url, compression=None, max_size=2**22, open_timeout=TIMEOUT)
+    """A bare websocket to ``url``; a ``wss://`` relay's certificate is checked as usual."""
+    return await dial(url, compression=None, max_size=2**22, open_timeout=TIMEOUT)
 
 
 async def raw_greeting(ws: ClientConnection) -> Greeting:

@@ -35,7 +35,7 @@ from circle_room.tui.client.connection import (
 from tests.server.support import ROOM, TIMEOUT, JoinFn, Peer, RunningRelay, all_see
 
 CIRCLE = Path(sys.executable).parent / "circle"
-LISTENING = re.compile(r"Circle relay listening on ws://127\.0\.0\.1:(\d+)/ROOM")
+LISTENING = re.compile(r"Members join with: circle join HOST:(\d+)/ROOM#(\S+)")
 
 
 def add_room(data_dir: Path) -> str:
@@ -60,21 +60,23 @@ class Served:
 
     proc: asyncio.subprocess.Process
     port: int = 0
+    pin: str = ""
+    """The relay's TLS fingerprint, as its join line gives it."""
     lines: list[str] = field(default_factory=list)
     reader: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/{ROOM}"
+        return f"wss://127.0.0.1:{self.port}/{ROOM}#{self.pin}"
 
-    async def read(self, listening: asyncio.Future[int]) -> None:
+    async def read(self, listening: asyncio.Future[tuple[int, str]]) -> None:
         assert self.proc.stdout is not None
         async for raw in self.proc.stdout:
             line = raw.decode(errors="replace").rstrip("\n")
             self.lines.append(line)
             match = LISTENING.search(line)
             if match and not listening.done():
-                listening.set_result(int(match.group(1)))
+                listening.set_result((int(match.group(1)), match.group(2)))
         if not listening.done():
             listening.set_exception(AssertionError("\n".join(self.lines)))
 
@@ -93,9 +95,9 @@ class Servers:
         )
         served = Served(proc)
         self.started.append(served)
-        listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        listening: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
         served.reader = asyncio.get_running_loop().create_task(served.read(listening))
-        served.port = await asyncio.wait_for(listening, 20)
+        served.port, served.pin = await asyncio.wait_for(listening, 20)
         return served
 
     async def stop_all(self) -> None:

@@ -46,8 +46,10 @@ fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 with os.fdopen(int(os.environ["CIRCLE_SECRETS_FD"]), "rb") as pipe:
     secrets = json.loads(pipe.read())
 def size(*_):
+    # os.write, not print: a handler that runs inside another print would
+    # re-enter the buffered stdout and raise.
     cols, rows = os.get_terminal_size(0)
-    print(f"size {cols}x{rows}", flush=True)
+    os.write(1, f"size {cols}x{rows}\n".encode())
 signal.signal(signal.SIGWINCH, size)
 leader = os.getsid(0) == os.getpid() and os.tcgetpgrp(0) == os.getpgrp()
 print(f"pid {os.getpid()} leader {leader}", flush=True)
@@ -177,7 +179,8 @@ async def make_gateway(
     async def make(**config: Any) -> SSHGateway:
         key = load_host_key(tmp_path / "ssh")
         settings = GatewayConfig(**{"child_argv": child_argv, **config})
-        gateway = SSHGateway(running.relay, key, serve_ssh, config=settings)
+        relay_url = running.url.replace(f"/{ROOM}", "")  # Seats pin the relay's certificate.
+        gateway = SSHGateway(running.relay, key, serve_ssh, relay_url=relay_url, config=settings)
         await gateway.start("127.0.0.1", 0)
         gateways.append(gateway)
         return gateway

@@ -37,6 +37,7 @@ from circle_room.tui.app.screens.join import JoinScreen
 from circle_room.tui.app.screens.pause import PauseScreen
 from circle_room.tui.client.connection import LEAVE_TIMEOUT, CircleClient
 from circle_room.tui.client.model import Meeting
+from circle_room.tui.client.trust import Protection, describe, plain_warning
 from circle_room.tui.client.view import View
 
 HIGH_CONTRAST = Theme(
@@ -127,6 +128,8 @@ class CircleApp(App[None]):
         if self.high_contrast:
             self.theme = HIGH_CONTRAST.name
         self.push_screen(ConnectingScreen(self.dialer.url))
+        if warning := plain_warning(self.dialer.url):  # Before anyone types a passcode.
+            self.notify(warning, title="Not encrypted", severity="warning", timeout=60)
         self.set_interval(1.0, self._tick)
         self._begin()
 
@@ -184,6 +187,9 @@ class CircleApp(App[None]):
 
     def on_joined(self, message: link.Joined) -> None:
         self.client = message.client
+        security = message.client.security
+        if security is not None and security.protection is Protection.FIRST_USE:
+            self.notify(describe(security), title="A relay new to you", timeout=30, markup=False)
         self.meeting = message.client.meeting
         self._circle = CircleScreen()
         while len(self.screen_stack) > 2:

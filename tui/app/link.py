@@ -22,7 +22,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from circle_room.protocol.errors import ClientClosed, JoinRefused, RemoteProtocolError
 from circle_room.protocol.messages import Command, Greeting, Welcome
-from circle_room.tui.client.connection import CircleClient, fetch_greeting, normalise_url
+from circle_room.tui.client.address import normalise_url
+from circle_room.tui.client.connection import CircleClient, fetch_greeting
 from circle_room.tui.client.updates import Status, StatusChanged, Update
 
 

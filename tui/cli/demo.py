@@ -21,6 +21,7 @@ from circle_room.protocol.model import Presence, Settings
 from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
+from circle_room.server.tls import own_certificate
 from circle_room.tui.client.connection import CircleClient, Received
 
 ROOM = "demo"
@@ -149,6 +150,7 @@ class Demo:
     """The relay and the bots; ``start`` them, point an app at ``url``, then ``stop``."""
 
     def __init__(self, data_dir: Path, *, facilitator: bool = False, speed: float = 0.7) -> None:
+        self.data_dir = data_dir
         self.store = Store(data_dir)
         self.key = self.store.add_room(ROOM, "", Settings(share_limit=120))
         self.relay = Relay(self.store, RelayConfig())
@@ -160,8 +162,9 @@ class Demo:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        await self.relay.start("127.0.0.1", 0)
-        self.url = f"ws://127.0.0.1:{self.relay.port}/{ROOM}"
+        tls = own_certificate(self.data_dir)  # Even on loopback: every client path speaks TLS.
+        await self.relay.start("127.0.0.1", 0, tls.context)
+        self.url = f"wss://127.0.0.1:{self.relay.port}/{ROOM}#{tls.fingerprint}"
         if not self.facilitator:
             host = CircleClient(self.url, name=FACILITATOR, key=self.key)
             await host.connect()

@@ -24,9 +24,6 @@ async def open_gateway(
     return gateway
 
 
-def ssh_instructions(gateway: SSHGateway, address: str, room: str) -> list[str]:
-    """How members join over SSH, with the fingerprint they should see."""
-    return [
-        f"    {ssh_command(address, gateway.port, room)}",
-        f"  (SSH host key {gateway.fingerprint}; add -T for plain text mode)",
-    ]
+def ssh_instructions(address: str, port: int, room: str) -> list[str]:
+    """How members join over SSH at ``address:port`` (fingerprints are shown apart)."""
+    return [f"    {ssh_command(address, port, room)}", "  (add -T for plain text mode)"]

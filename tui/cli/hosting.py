@@ -85,13 +85,13 @@ def prepare_room(store: Store, room: str, passcode: str | None) -> Hosted:
     return Hosted(room, chosen, key)
 
 
-def join_command(address: str, port: int, room: str, passcode: str = "") -> str:
-    """The ``circle join`` line for members.
+def join_command(address: str, passcode: str = "") -> str:
+    """The ``circle join`` line for members, given what follows it (``tui.cli.tls``).
 
     ``circle host`` passes no passcode and says it separately: a passcode on a
     command line is visible to every user of that machine in ``ps``.
     """
-    line = f"circle join {address}:{port}/{room}"
+    line = f"circle join {address}"
     if passcode:
         line += f" --passcode {passcode}"
     return line

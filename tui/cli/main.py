@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING
 from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, StoreError, default_data_dir
+from circle_room.server.tls import TLSSetupError, own_certificate
 from circle_room.tui.app.terminal import CLEAR_SCREEN
-from circle_room.tui.client.connection import normalise_url
+from circle_room.tui.cli import tls
+from circle_room.tui.client.address import normalise_url
 
 if TYPE_CHECKING:
     from circle_room.tui.app.app import CircleApp
@@ -48,9 +50,11 @@ def _room_add(args: argparse.Namespace) -> int:
         return 2
     print(f"Room {args.name!r} created in {store.path.parent}.")
     print(f"Facilitator key (shown only this once; keep it private): {key}")
+    own = own_certificate(store.path.parent)
     print(
-        f"Members join at ws://HOST:{8765}/{args.name}"
-        + (" with the passcode." if args.passcode else ".")
+        f"Members join with: circle join {tls.member_address('HOST', 8765, args.name, own)}"
+        + (" and the passcode" if args.passcode else "")
+        + " (circle serve prints the line to give them)."
     )
     return 0
 
@@ -66,6 +70,11 @@ def _room_list(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace) -> int:
     store = Store(_data_dir(args))
+    try:
+        relay_tls = tls.choose(args, _data_dir(args))
+    except TLSSetupError as exc:
+        print(f"circle: {exc}", file=sys.stderr)
+        return 2
     config = RelayConfig(compression=not args.no_compression)
     relay = Relay(store, config)
     # Handlers first, so a SIGTERM right after the "listening" line still stops cleanly.
@@ -74,16 +83,20 @@ async def _serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await relay.start(args.host, args.port)
-    print(f"Circle relay listening on ws://{args.host}:{relay.port}/ROOM", flush=True)
+    await relay.start(args.host, args.port, relay_tls.context if relay_tls else None)
+    scheme = "wss" if relay_tls else "ws"
+    print(f"Circle relay listening on {scheme}://{args.host}:{relay.port}/ROOM", flush=True)
+    member = tls.member_address("HOST", relay.port, "ROOM", relay_tls)
+    print(f"Members join with: circle join {member}")
     gateway = None
     if args.ssh_port is not None:
         from circle_room.tui.cli.gateway import open_gateway
 
-        relay_url = f"ws://{_loopback(args.host)}:{relay.port}"
+        relay_url = tls.local_url(_loopback(args.host), relay.port, relay_tls)
         gateway = await open_gateway(relay, _data_dir(args), args.host, args.ssh_port, relay_url)
         print(f"SSH gateway listening on port {gateway.port}: ssh -C -p {gateway.port} ROOM@HOST")
-        print(f"SSH host key fingerprint: {gateway.fingerprint}", flush=True)
+    print("\n".join(tls.fingerprint_lines(relay_tls, gateway.fingerprint if gateway else "")))
+    sys.stdout.flush()
     await stop.wait()
     if gateway is not None:
         await gateway.close()
@@ -139,50 +152,65 @@ async def _host(args: argparse.Namespace) -> int:
     store = Store(_data_dir(args))
     try:
         hosted = prepare_room(store, args.room, args.passcode)
-    except StoreError as exc:
+        relay_tls = tls.choose(args, _data_dir(args))
+    except (StoreError, TLSSetupError) as exc:
         print(f"circle: {exc}", file=sys.stderr)
         store.close()
         return 2
     relay = Relay(store, RelayConfig(compression=not args.no_compression))
     try:
-        await relay.start(args.host, args.port)
+        await relay.start(args.host, args.port, relay_tls.context if relay_tls else None)
     except OSError as exc:
         print(f"circle: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         store.close()
         return 2
     port = relay.port
+    local = tls.local_url(_loopback(args.host), port, relay_tls)
     gateway = None
     if not args.no_ssh:
         from circle_room.tui.cli.gateway import open_gateway, ssh_instructions
 
-        relay_url = f"ws://{_loopback(args.host)}:{port}"
         try:
-            gateway = await open_gateway(
-                relay, _data_dir(args), args.host, args.ssh_port, relay_url
-            )
+            gateway = await open_gateway(relay, _data_dir(args), args.host, args.ssh_port, local)
         except OSError as exc:
             print(f"circle: no SSH gateway on port {args.ssh_port}: {exc}", file=sys.stderr)
+    ssh_port = gateway.port if gateway else None
+    address, public_port = public_address(args.host), port
+    tunnel = None
+    if args.via:
+        from circle_room.tui.cli.tunnel import open_via
+
+        tunnel = await open_via(args.via, _loopback(args.host).strip("[]"), port, ssh_port)
+        if tunnel is None:
+            await end_meeting(relay)
+            if gateway is not None:
+                await gateway.close()
+            store.close()
+            return 2
+        address, public_port = await tunnel.public_host(), tunnel.public_port(port)
+        ssh_port = tunnel.public_port(ssh_port) if ssh_port else None
+    member = tls.member_address(address, public_port, hosted.room, relay_tls)
     # The passcode is said apart from the command: typed as a flag, ``ps`` would show it.
-    join = join_command(public_address(args.host), port, hosted.room, "")
+    join = join_command(member, "")
     print(f"Circle is open: room {hosted.room!r}, listening on port {port}.")
     print(f"Members join with:\n    {join}")
-    if gateway is not None:
+    if gateway is not None and ssh_port:
         print("or, with nothing installed, over SSH:")
-        print("\n".join(ssh_instructions(gateway, public_address(args.host), hosted.room)))
+        print("\n".join(ssh_instructions(address, ssh_port, hosted.room)))
     if hosted.passcode:
         print(f"passcode: {hosted.passcode}")
+    print("\n".join(tls.fingerprint_lines(relay_tls, gateway.fingerprint if gateway else "")))
     # The key makes its holder a host who cannot be removed: it is not for
     # sharing. Co-facilitators join as members and are promoted in the app.
     print("To add a co-facilitator, promote them from the member menu (enter).", flush=True)
-    url = f"ws://{_loopback(args.host)}:{port}/{hosted.room}"
-    hint = join + (f"  passcode: {hosted.passcode}" if hosted.passcode else "")
-    if gateway is not None:
+    # One line each: the join line with its fingerprint fills most of 80 columns.
+    hint = join + (f"\npasscode: {hosted.passcode}" if hosted.passcode else "")
+    if gateway is not None and ssh_port:
         from circle_room.server.ssh_keys import ssh_command
 
-        ssh_line = ssh_command(public_address(args.host), gateway.port, hosted.room)
-        hint += f"\nor over SSH: {ssh_line}"
+        hint += f"\nor over SSH: {ssh_command(address, ssh_port, hosted.room)}"
     app = CircleApp(
-        Details(url, args.name, key=hosted.key),
+        Details(tls.room_url(local, hosted.room), args.name, key=hosted.key),
         join_hint=hint,
         hosting=True,
         high_contrast=args.high_contrast,
@@ -191,6 +219,8 @@ async def _host(args: argparse.Namespace) -> int:
         await app.run_async()
     finally:
         await end_meeting(relay)
+        if tunnel is not None:
+            await tunnel.close()
         if gateway is not None:
             await gateway.close()
         store.close()
@@ -244,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--ssh-port", type=int, help="also let members join over SSH on this port (0: any free)"
     )
+    tls.add_options(serve)
     serve.set_defaults(run=lambda a: asyncio.run(_serve(a)))
 
     look = argparse.ArgumentParser(add_help=False)
@@ -270,15 +301,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--ssh-port", type=int, default=2222, help="SSH gateway port (default 2222; 0: any free)"
     )
     host.add_argument("--no-ssh", action="store_true", help="no SSH gateway")
+    host.add_argument(
+        "--via",
+        metavar="USER@SERVER",
+        help="reach members beyond your network through a server you can ssh to "
+        "(an SSH reverse tunnel; its sshd needs GatewayPorts clientspecified)",
+    )
+    tls.add_options(host)
     host.set_defaults(run=lambda a: asyncio.run(_host(a)))
 
     join = sub.add_parser(
         "join",
         parents=[look],
         help="join a circle",
-        description="Join a circle. URL is ws://HOST:PORT/ROOM, wss://..., or HOST[:PORT]/ROOM.",
+        description="Join a circle. The address is the one the host gives, "
+        "HOST[:PORT]/ROOM#FINGERPRINT (TLS, the relay's certificate pinned), "
+        "wss://HOST/ROOM (TLS through a proxy) or ws://HOST:PORT/ROOM (not encrypted).",
     )
-    join.add_argument("url", help="e.g. 192.168.1.20:8765/circle")
+    join.add_argument("url", help="e.g. 192.168.1.20:8765/circle#ab2c-d3ef-gh4i-jk5l-mn6o")
     join.add_argument("--name", help="your name in the circle (asked if not given)")
     join.add_argument(
         "--passcode",

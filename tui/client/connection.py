@@ -15,9 +15,8 @@ import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from urllib.parse import urlsplit
+from typing import Any
 
-import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
@@ -37,7 +36,8 @@ from circle_room.protocol.messages import (
 )
 from circle_room.protocol.model import RoomState
 from circle_room.protocol.refusals import RefusalCode
-from circle_room.tui.client import handshake
+from circle_room.tui.client import handshake, trust
+from circle_room.tui.client.address import normalise_url
 from circle_room.tui.client.commands import Commands
 from circle_room.tui.client.model import Meeting
 from circle_room.tui.client.outbox import Outbox
@@ -45,28 +45,17 @@ from circle_room.tui.client.updates import Received as Received
 from circle_room.tui.client.updates import Resynced as Resynced
 from circle_room.tui.client.updates import Status, StatusChanged, Update
 
-DEFAULT_PORT = 8765
 HANDSHAKE_TIMEOUT = 10.0
 LEAVE_TIMEOUT = 2.0
 """Longest a departure waits for the relay before giving up on it."""
 
 
-def normalise_url(url: str) -> str:
-    """Accept ``ws://h:p/room``, ``wss://...`` or plain ``host[:port]/room``."""
-    if "://" not in url:
-        url = "ws://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("ws", "wss"):
-        raise ValueError(f"Use a ws:// or wss:// address, not {parts.scheme}://")
-    if not parts.hostname:
-        raise ValueError("The address needs a host, like localhost:8765/tuesday")
-    room = parts.path.strip("/")
-    if not room or "/" in room:
-        raise ValueError("The address needs a room name after the host, like host:8765/tuesday")
-    # wss:// without a port means a TLS proxy on 443; anything else is a relay on 8765.
-    keep = parts.port or parts.scheme == "wss"
-    netloc = parts.netloc if keep else f"{parts.netloc}:{DEFAULT_PORT}"
-    return f"{parts.scheme}://{netloc}/{room}"
+async def _dial(url: str, **options: Any) -> ClientConnection:
+    """Open a websocket to the relay, its certificate checked first (``tui.client.trust``)."""
+    try:
+        return await trust.dial(url, **options)
+    except trust.UntrustedRelay as untrusted:
+        raise JoinRefused(untrusted.code, untrusted.message) from None
 
 
 async def _receive(ws: ClientConnection) -> object:
@@ -89,7 +78,9 @@ async def fetch_greeting(url: str) -> Greeting:
     or ``OSError``.
     """
     try:
-        async with websockets.connect(url, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20) as ws:
+        # Only a look: the join that follows is the first use, if it is one.
+        ws = await _dial(url, remember=False, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20)
+        async with ws:
             first = await asyncio.wait_for(_receive(ws), HANDSHAKE_TIMEOUT)
     except ConnectionClosed as closed:
         raise OSError(f"The relay closed the connection ({closed}).") from None
@@ -188,6 +179,11 @@ class CircleClient(Commands):
             return None
         return Resume(self._token, self.epoch, self.seq)
 
+    @property
+    def security(self) -> trust.Security | None:
+        """How the link to the relay is protected (encrypted, and how it was recognised)."""
+        return trust.security_of(self._ws) if self._ws is not None else None
+
     # --- connecting ---------------------------------------------------------------
 
     async def connect(self) -> Welcome:
@@ -202,7 +198,7 @@ class CircleClient(Commands):
         return welcome
 
     async def _open(self, resume: Resume | None) -> Welcome:
-        ws = await websockets.connect(
+        ws = await _dial(
             self.url,
             compression="deflate" if self._compression else None,
             open_timeout=HANDSHAKE_TIMEOUT,

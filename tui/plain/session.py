@@ -31,6 +31,7 @@ from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.text import checked_name, clean_line
 from circle_room.tui.client.connection import LEAVE_TIMEOUT, CircleClient, fetch_greeting
 from circle_room.tui.client.resumable import ResumableClient
+from circle_room.tui.client.trust import Protection, describe, plain_warning
 from circle_room.tui.client.updates import Received, Resynced, Status, StatusChanged, Update
 from circle_room.tui.plain import text as text
 from circle_room.tui.plain.stdio import StdinLines, write_stdout
@@ -112,6 +113,8 @@ class PlainSession:
         return line.strip()
 
     async def run(self) -> int:
+        if warning := plain_warning(self.url):  # Before anyone types a passcode.
+            self.say(warning)
         try:
             greeting = await fetch_greeting(self.url)
         except JoinRefused as refused:
@@ -179,6 +182,9 @@ class PlainSession:
                 self.say(f"Could not reach {self.url}: {clean_line(str(exc))}")
                 return None
             self.client = client
+            security = client.security
+            if security is not None and security.protection is Protection.FIRST_USE:
+                self.say(describe(security))
             if self._on_joined is not None:
                 self._on_joined(client)
             return welcome

@@ -37,6 +37,7 @@ from circle_room.protocol.model import (
 from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
+from circle_room.server.tls import own_certificate
 from circle_room.tui.app.app import CircleApp
 from circle_room.tui.app.link import Details
 from circle_room.tui.app.screens.circle import CircleScreen
@@ -107,8 +108,9 @@ async def open_room(
     store = Store(tmp_path)
     key = store.add_room(ROOM, passcode, settings)
     relay = Relay(store, config or RelayConfig(ping_interval=None))
-    await relay.start("127.0.0.1", 0)
-    room = Room(relay, store, key, f"ws://127.0.0.1:{relay.port}/{ROOM}")
+    tls = own_certificate(tmp_path)
+    await relay.start("127.0.0.1", 0, tls.context)
+    room = Room(relay, store, key, f"wss://127.0.0.1:{relay.port}/{ROOM}#{tls.fingerprint}")
     try:
         yield room
     finally:

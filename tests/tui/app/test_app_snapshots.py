@@ -42,7 +42,7 @@ from circle_room.tui.client.connection import CircleClient
 from circle_room.tui.client.updates import Received, Status
 
 NOW = 1_750_000_000.0
-URL = "ws://circle.example:8765/tuesday"
+URL = "wss://circle.example:8765/tuesday"
 FAY, ANA, BEN, CAL, DEE = 1, 2, 3, 4, 5
 
 

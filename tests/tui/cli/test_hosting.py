@@ -11,6 +11,7 @@ from circle_room.protocol.messages import Shared
 from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, check_passcode, check_secret, hash_secret
+from circle_room.server.tls import own_certificate
 from circle_room.tui.cli import hosting
 from circle_room.tui.cli.demo import Demo
 from circle_room.tui.cli.main import build_parser, main
@@ -31,12 +32,10 @@ def test_addresses_members_can_use() -> None:
     assert hosting.public_address("0.0.0.0") == address
     assert hosting.public_address("192.0.2.7") == "192.0.2.7"
     assert (
-        hosting.join_command("192.0.2.7", 8765, "circle", "oak-fern-tide")
+        hosting.join_command("192.0.2.7:8765/circle", "oak-fern-tide")
         == "circle join 192.0.2.7:8765/circle --passcode oak-fern-tide"
     )
-    assert (
-        hosting.join_command("192.0.2.7", 8765, "circle", "") == "circle join 192.0.2.7:8765/circle"
-    )
+    assert hosting.join_command("192.0.2.7:8765/circle", "") == "circle join 192.0.2.7:8765/circle"
 
 
 def test_hosting_reuses_the_room_with_a_fresh_key_and_passcode(tmp_path: Path) -> None:
@@ -57,8 +56,9 @@ async def test_ending_the_meeting_stops_members_from_reconnecting(tmp_path: Path
     store = Store(tmp_path)
     hosted = hosting.prepare_room(store, "circle", "")
     relay = Relay(store, RelayConfig(ping_interval=None))
-    await relay.start("127.0.0.1", 0)
-    ana = CircleClient(f"ws://127.0.0.1:{relay.port}/circle", name="Ana")
+    tls = own_certificate(tmp_path)
+    await relay.start("127.0.0.1", 0, tls.context)
+    ana = CircleClient(f"127.0.0.1:{relay.port}/circle#{tls.fingerprint}", name="Ana")
     await ana.connect()
     await hosting.end_meeting(relay)
     await ana.wait_until(lambda c: c.status is Status.CLOSED, WAIT)

@@ -13,7 +13,8 @@ from circle_room.protocol.messages import MemberLeft, Share
 from circle_room.protocol.model import LeaveReason, Presence, Role
 from circle_room.protocol.refusals import RefusalCode
 from circle_room.tui.client import connection
-from circle_room.tui.client.connection import DEFAULT_PORT, CircleClient, backoff, normalise_url
+from circle_room.tui.client.address import DEFAULT_PORT, normalise_url
+from circle_room.tui.client.connection import CircleClient, backoff
 from circle_room.tui.client.outbox import Outbox
 from circle_room.tui.client.updates import Received, Status, StatusChanged
 from tests.server.support import JoinFn, MakeRelay, RunningRelay, all_see, assert_same_room, settle
@@ -26,8 +27,16 @@ from tests.server.support import JoinFn, MakeRelay, RunningRelay, all_see, asser
         ("wss://example.org/tuesday/", "wss://example.org/tuesday"),
         ("wss://example.org:8443/tuesday", "wss://example.org:8443/tuesday"),
         ("ws://example.org/tuesday", f"ws://example.org:{DEFAULT_PORT}/tuesday"),
-        ("localhost/tuesday", f"ws://localhost:{DEFAULT_PORT}/tuesday"),
-        ("127.0.0.1:1234/tuesday", "ws://127.0.0.1:1234/tuesday"),
+        # Written bare, an address means TLS to a relay, on its port unless given.
+        ("localhost/tuesday", f"wss://localhost:{DEFAULT_PORT}/tuesday"),
+        ("127.0.0.1:1234/tuesday", "wss://127.0.0.1:1234/tuesday"),
+        # A fingerprint after # is kept, in its usual form, however it was typed.
+        ("h:1/tuesday#ab2c-d3ef-gh4i-jk5l-mn6o", "wss://h:1/tuesday#ab2c-d3ef-gh4i-jk5l-mn6o"),
+        (
+            "h/tuesday#AB2CD3EFGH4IJK5LMN6O",
+            f"wss://h:{DEFAULT_PORT}/tuesday#ab2c-d3ef-gh4i-jk5l-mn6o",
+        ),
+        ("wss://h/tuesday#ab2c-d3ef-gh4i-jk5l-mn6o", "wss://h/tuesday#ab2c-d3ef-gh4i-jk5l-mn6o"),
     ],
 )
 def test_normalise_url(given: str, expected: str) -> None:
@@ -35,7 +44,16 @@ def test_normalise_url(given: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["http://example.org/tuesday", "ws:///tuesday", "example.org", "example.org/a/b"]
+    "bad",
+    [
+        "http://example.org/tuesday",
+        "ws:///tuesday",
+        "example.org",
+        "example.org/a/b",
+        "example.org/tuesday#not-a-fingerprint",
+        "example.org/tuesday#ab2c-d3ef-gh4i-jk5l-mn6",  # a letter short
+        "example.org/tuesday#ab2c-d3ef-gh4i-jk5l-mn60",  # 0 is not in the alphabet
+    ],
 )
 def test_normalise_url_refuses(bad: str) -> None:
     with pytest.raises(ValueError):

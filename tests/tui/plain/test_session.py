@@ -345,7 +345,7 @@ async def test_circle_join_plain_on_a_pipe(make_relay: MakeRelay, join: JoinFn) 
         "circle_room.tui",
         "join",
         "--plain",
-        running.url.removeprefix("ws://"),
+        running.url.removeprefix("wss://"),  # The line as the host prints it.
         "--name",
         "Dana",
         stdin=asyncio.subprocess.PIPE,
@@ -384,7 +384,7 @@ async def test_circle_join_takes_the_passcode_from_the_environment(
             "circle_room.tui",
             "join",
             "--plain",
-            running.url.removeprefix("ws://"),
+            running.url.removeprefix("wss://"),  # The line as the host prints it.
         ),
         *("--name", "Dana"),
         stdin=asyncio.subprocess.PIPE,
