@@ -202,16 +202,18 @@ def cpu_seconds(pid: int) -> float:
 def _install_counters(stats: dict[str, int], relay_side: array.array[float]) -> None:
     """Count encodes and broadcasts of ``Shared`` events inside the relay.
 
-    ``LiveRoom`` imported ``encode`` and ``broadcast`` by name, so the wrappers
-    replace the names in ``server.live_room``. The cost is per event (plus one
-    cheap look at each recipient's write buffer after the broadcast), so it
-    does not change what is measured. ``relay_side`` gets, per share, the time
+    The room core encodes each event (``encode``, imported by name into
+    ``server.room_core``) and its shell sends it (``broadcast``, imported into
+    ``server.live_room``), so the wrappers replace those names. The cost is
+    per event (plus one cheap look at each recipient's write buffer after the
+    broadcast), so it does not change what is measured. ``relay_side`` gets, per share, the time
     from the speaker's send to the end of the broadcast: the relay's share of
     the delivery latency.
     """
     import circle_room.server.live_room as live_room
+    import circle_room.server.room_core as room_core
 
-    real_encode = live_room.encode
+    real_encode = room_core.encode
     real_broadcast = live_room.broadcast
     last_shared: list[bytes] = [b""]
     last_sent = [0.0]
@@ -247,7 +249,7 @@ def _install_counters(stats: dict[str, int], relay_side: array.array[float]) -> 
         else:
             real_broadcast(connections, message, **kwargs)
 
-    live_room.encode = counting_encode  # type: ignore[assignment]
+    room_core.encode = counting_encode  # type: ignore[assignment]
     live_room.broadcast = counting_broadcast
 
 

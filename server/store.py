@@ -16,10 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import msgpack
-
-from circle_room.protocol.codec import decode_state, decode_value, encode_state, encode_value
-from circle_room.protocol.model import RoomState, Settings
+from circle_room.protocol.codec import decode_value, encode_value
+from circle_room.protocol.model import Settings
+from circle_room.server.snapshot import CircleSnapshot
 
 ROOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 """Room names appear in URLs and as SSH user names, so they stay plain."""
@@ -174,39 +173,30 @@ class Store:
             (room, snapshot.pack(), time.time()),
         )
 
+    def save_meeting(
+        self, room: str, circle: CircleSnapshot | None, settings: Settings | None = None
+    ) -> None:
+        """Save the live circle (or clear it, if None) and new settings in one transaction.
+
+        Either both are stored or, if this raises, neither: a relay that
+        restarts never finds settings from a change its circle does not know.
+        """
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if settings is not None:
+                self.save_settings(room, settings)
+            if circle is None:
+                self.clear_circle(room)
+            else:
+                self.save_circle(room, circle)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def load_circle(self, room: str) -> CircleSnapshot | None:
         row = self._db.execute("SELECT snapshot FROM circles WHERE room = ?", (room,)).fetchone()
         return None if row is None else CircleSnapshot.unpack(row[0])
 
     def clear_circle(self, room: str) -> None:
         self._db.execute("DELETE FROM circles WHERE room = ?", (room,))
-
-
-@dataclass(frozen=True)
-class CircleSnapshot:
-    """What a relay needs to restore a live circle after a crash: no share text."""
-
-    state: RoomState
-    token_hashes: dict[int, str]
-    """Member id -> hash of their resume token."""
-    removed: frozenset[str]
-    """Casefolded names removed from this meeting."""
-
-    def pack(self) -> bytes:
-        return msgpack.packb(
-            [
-                encode_state(self.state),
-                [[k, v] for k, v in sorted(self.token_hashes.items())],
-                sorted(self.removed),
-            ],
-            use_bin_type=True,
-        )
-
-    @classmethod
-    def unpack(cls, data: bytes) -> CircleSnapshot:
-        state_bytes, tokens, removed = msgpack.unpackb(data, raw=False)
-        return cls(
-            decode_state(state_bytes),
-            {int(k): str(v) for k, v in tokens},
-            frozenset(str(n) for n in removed),
-        )

@@ -19,8 +19,8 @@ from circle_room.protocol.model import (
     Turn,
     Via,
 )
+from circle_room.server.snapshot import CircleSnapshot
 from circle_room.server.store import (
-    CircleSnapshot,
     Store,
     StoreError,
     check_passcode,
