@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,6 +151,32 @@ def test_circle_snapshot_round_trip(store: Store) -> None:
     assert store.load_circle("tuesday") == snapshot
     store.clear_circle("tuesday")
     assert store.load_circle("tuesday") is None
+
+
+def test_a_meeting_and_its_settings_are_saved_together_or_not_at_all(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.add_room("tuesday")
+    snapshot = CircleSnapshot(busy_state(), {1: "a" * 64}, frozenset())
+    settings = Settings(share_limit=300, agreements=())
+    store.save_meeting("tuesday", snapshot, settings)
+    record = store.room("tuesday")
+    assert record is not None and record.settings == settings
+    assert store.load_circle("tuesday") == snapshot
+
+    def broken(room: str, snapshot: CircleSnapshot) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "save_circle", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        store.save_meeting("tuesday", snapshot, Settings(share_limit=60))
+    record = store.room("tuesday")
+    assert record is not None and record.settings == settings, "the settings were rolled back"
+    monkeypatch.undo()
+    store.save_meeting("tuesday", None)
+    assert store.load_circle("tuesday") is None
+    record = store.room("tuesday")
+    assert record is not None and record.settings == settings
 
 
 async def test_what_a_live_meeting_stores(relay: RunningRelay, join: JoinFn) -> None:
