@@ -618,6 +618,7 @@ async def run_scenario(
                 with contextlib.suppress(TimeoutError):
                     await _recv(report, max(0.1, drain_deadline - time.monotonic()))
             wall = time.monotonic() - wall
+            relay_cpu = cpu_seconds(relay.pid) - cpu_before["relay"]
             cpu = {
                 name: round(100 * (cpu_seconds(pid) - cpu_before[name]) / wall, 1)
                 for name, pid in pids.items()
@@ -688,6 +689,7 @@ async def run_scenario(
                     sum(t["shared_bytes"] for t in tallies) / max(1, delivered), 1
                 ),
                 cpu_percent=cpu,
+                relay_cpu_ms_per_share=round(1e3 * relay_cpu / max(1, sending["sent"]), 3),
                 relay_counters={
                     "shared_events_encoded": encodes,
                     "shared_broadcast_calls": relay_stats["shared_broadcasts"],
@@ -820,6 +822,11 @@ def print_table(results: dict[str, Any]) -> None:
                 (
                     f"{label}: CPU % during shares",
                     ", ".join(f"{k} {v}" for k, v in scenario["cpu_percent"].items()),
+                ),
+                (
+                    f"{label}: relay CPU per share",
+                    f"{scenario['relay_cpu_ms_per_share']} ms (relay CPU seconds during the "
+                    "shares and the drain, over shares sent)",
                 ),
                 (
                     f"{label}: relay encodes per share",
