@@ -184,9 +184,10 @@ class RoomCore:
     def follow(self, data: bytes, token_hash: str = "") -> list[Effect]:
         """Apply an event decided elsewhere; ``data`` is its encoded ``EventFrame``.
 
-        It must be the event right after ``seq``; anything else raises
-        ``OutOfOrder`` (``DecodeError`` for bytes that are not an event) and
-        changes nothing. ``token_hash`` comes with a ``MemberJoined`` (see
+        It must be the event right after ``seq``: another seq raises
+        ``OutOfOrder``, a frame that is no event ``RemoteProtocolError``,
+        bytes that are no frame ``DecodeError``; each changes nothing.
+        ``token_hash`` comes with a ``MemberJoined`` (see
         ``LogEntry.token_hash``). Returns the deliveries the deciding core
         returned for it; saving and grace timers are the decider's part.
         """
