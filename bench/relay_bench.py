@@ -203,16 +203,18 @@ def cpu_seconds(pid: int) -> float:
 def _install_counters(stats: dict[str, int], relay_side: array.array[float]) -> None:
     """Count encodes and broadcasts of ``Shared`` events inside the relay.
 
-    ``LiveRoom`` imported ``encode`` and ``broadcast`` by name, so the wrappers
-    replace the names in ``server.live_room``. The cost is per event (plus one
-    cheap look at each recipient's write buffer after the broadcast), so it
-    does not change what is measured. ``relay_side`` gets, per share, the time
+    The room core encodes each event (``encode``, imported by name into
+    ``server.room_core``) and its shell sends it (``broadcast``, imported into
+    ``server.live_room``), so the wrappers replace those names. The cost is
+    per event (plus one cheap look at each recipient's write buffer after the
+    broadcast), so it does not change what is measured. ``relay_side`` gets, per share, the time
     from the speaker's send to the end of the broadcast: the relay's share of
     the delivery latency.
     """
     import circle_room.server.live_room as live_room
+    import circle_room.server.room_core as room_core
 
-    real_encode = live_room.encode
+    real_encode = room_core.encode
     real_broadcast = live_room.broadcast
     last_shared: list[bytes] = [b""]
     last_sent = [0.0]
@@ -248,7 +250,7 @@ def _install_counters(stats: dict[str, int], relay_side: array.array[float]) -> 
         else:
             real_broadcast(connections, message, **kwargs)
 
-    live_room.encode = counting_encode  # type: ignore[assignment]
+    room_core.encode = counting_encode  # type: ignore[assignment]
     live_room.broadcast = counting_broadcast
 
 
@@ -622,6 +624,7 @@ async def run_scenario(
                 with contextlib.suppress(TimeoutError):
                     await _recv(report, max(0.1, drain_deadline - time.monotonic()))
             wall = time.monotonic() - wall
+            relay_cpu = cpu_seconds(relay.pid) - cpu_before["relay"]
             cpu = {
                 name: round(100 * (cpu_seconds(pid) - cpu_before[name]) / wall, 1)
                 for name, pid in pids.items()
@@ -692,6 +695,7 @@ async def run_scenario(
                     sum(t["shared_bytes"] for t in tallies) / max(1, delivered), 1
                 ),
                 cpu_percent=cpu,
+                relay_cpu_ms_per_share=round(1e3 * relay_cpu / max(1, sending["sent"]), 3),
                 relay_counters={
                     "shared_events_encoded": encodes,
                     "shared_broadcast_calls": relay_stats["shared_broadcasts"],
@@ -824,6 +828,11 @@ def print_table(results: dict[str, Any]) -> None:
                 (
                     f"{label}: CPU % during shares",
                     ", ".join(f"{k} {v}" for k, v in scenario["cpu_percent"].items()),
+                ),
+                (
+                    f"{label}: relay CPU per share",
+                    f"{scenario['relay_cpu_ms_per_share']} ms (relay CPU seconds during the "
+                    "shares and the drain, over shares sent)",
                 ),
                 (
                     f"{label}: relay encodes per share",

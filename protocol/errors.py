@@ -5,6 +5,7 @@
     CircleError
     ├── LocalProtocolError   you misused this library (a bug on our side)
     ├── RemoteProtocolError  the peer sent something we cannot accept
+    │   ├── OutOfOrder       server.room_core: a log event that does not follow the last
     │   └── DecodeError      bytes that are not a valid Circle message
     ├── Refused              a well-formed command the room does not allow
     │   ├── TooManyAttempts  server.guard: no passcode guess from this address now

@@ -12,7 +12,7 @@ from circle_room.protocol.messages import (
     MeTooSet,
     SignalSent,
 )
-from circle_room.protocol.model import Presence, RoomState
+from circle_room.protocol.model import Presence, Role, RoomState
 
 
 class Scope(enum.Enum):
@@ -46,6 +46,36 @@ def audience_of(event: Event, state: RoomState) -> Audience:
         # The waiting member hears of their own admission, or refusal.
         return Audience(Scope.ALL, frozenset({event.member_id}))
     return EVERYONE
+
+
+def may_read(state: RoomState, member_id: int, audience: Audience) -> bool:
+    """Whether ``audience`` reaches ``member_id`` in ``state``."""
+    if member_id in audience.subjects:
+        return True
+    member = state.members.get(member_id)
+    if member is None:
+        return False
+    if audience.scope is Scope.ALL:
+        return member.presence is not Presence.WAITING
+    if audience.scope is Scope.FACILITATORS:
+        return member.role is not Role.MEMBER
+    return False
+
+
+def admitted(state: RoomState) -> frozenset[int]:
+    """Everyone ``EVERYONE`` reaches: the members not in the waiting room."""
+    return frozenset(m.id for m in state.members.values() if m.presence is not Presence.WAITING)
+
+
+def readers_of(audience: Audience, state: RoomState) -> frozenset[int]:
+    """Every member ``audience`` reaches in ``state``, its subjects included.
+
+    A subject may no longer be a member (``MemberLeft`` reaches the one who
+    left), so the readers are not always a subset of ``state.members``.
+    """
+    if audience.scope is Scope.ALL:
+        return admitted(state) | audience.subjects
+    return audience.subjects | {m for m in state.members if may_read(state, m, audience)}
 
 
 def view_for(state: RoomState, viewer: int) -> RoomState:

@@ -1,7 +1,8 @@
 """The websocket relay: handshake, then frames in and events out for each room.
 
 Rooms are addressed by URL path (``ws://host:8765/tuesday``). The relay owns the
-sockets; everything about the meeting itself happens in ``LiveRoom``.
+sockets; everything about the meeting itself happens in ``LiveRoom`` (and the
+``RoomCore`` it performs).
 
 Close codes are ``protocol.close_codes.CloseCode`` (docs/protocol.md has the
 table).
@@ -29,7 +30,7 @@ from circle_room.protocol.messages import Error, Greeting, Hello
 from circle_room.protocol.model import Role
 from circle_room.server.config import RelayConfig
 from circle_room.server.guard import MAX_HASHING, Guard
-from circle_room.server.live_room import LiveRoom, Session
+from circle_room.server.live_room import LiveRoom
 from circle_room.server.passcode_cache import PasscodeCache
 from circle_room.server.store import Store, check_secret
 from circle_room.server.tickets import Tickets
@@ -171,18 +172,19 @@ class Relay:
             ),
         )
         try:
-            session = await self._handshake(ws, room)
-            if session is None:
+            member_id = await self._handshake(ws, room)
+            if member_id is None:
                 return
             try:
                 async for data in ws:
-                    room.handle(session, ws, data)
+                    room.handle(member_id, ws, data)
             finally:
-                room.disconnected(session, ws)
+                room.disconnected(member_id, ws)
         except ConnectionClosed:
             pass
 
-    async def _handshake(self, ws: ServerConnection, room: LiveRoom) -> Session | None:
+    async def _handshake(self, ws: ServerConnection, room: LiveRoom) -> int | None:
+        """The member id of the seat ``ws`` was given, or None if it was turned away."""
         try:
             data = await asyncio.wait_for(ws.recv(), self.config.handshake_timeout)
         except asyncio.TimeoutError:

@@ -13,14 +13,13 @@ import re
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-import msgpack
-
-from circle_room.protocol.codec import decode_state, decode_value, encode_state, encode_value
+from circle_room.protocol.codec import decode_value, encode_value
 from circle_room.protocol.errors import CircleError
-from circle_room.protocol.model import RoomState, Settings
+from circle_room.protocol.model import Settings
+from circle_room.server.snapshot import CircleSnapshot
 
 ROOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 """Room names appear in URLs and as SSH user names, so they stay plain."""
@@ -175,37 +174,30 @@ class Store:
             (room, snapshot.pack(), time.time()),
         )
 
+    def save_meeting(
+        self, room: str, circle: CircleSnapshot | None, settings: Settings | None = None
+    ) -> None:
+        """Save the live circle (or clear it, if None) and new settings in one transaction.
+
+        Either both are stored or, if this raises, neither: a relay that
+        restarts never finds settings from a change its circle does not know.
+        """
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if settings is not None:
+                self.save_settings(room, settings)
+            if circle is None:
+                self.clear_circle(room)
+            else:
+                self.save_circle(room, circle)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def load_circle(self, room: str) -> CircleSnapshot | None:
         row = self._db.execute("SELECT snapshot FROM circles WHERE room = ?", (room,)).fetchone()
         return None if row is None else CircleSnapshot.unpack(row[0])
 
     def clear_circle(self, room: str) -> None:
         self._db.execute("DELETE FROM circles WHERE room = ?", (room,))
-
-
-@dataclass(frozen=True)
-class CircleSnapshot:
-    """What a relay needs to restore a live circle after a crash: no share text."""
-
-    state: RoomState
-    """Including ``removed``, which the state's wire form leaves out."""
-    token_hashes: dict[int, str]
-    """Member id -> hash of their resume token."""
-
-    def pack(self) -> bytes:
-        # [state's wire form, tokens, removed names]: the removed names sit
-        # beside the state, where they were before the state held them.
-        return msgpack.packb(
-            [
-                encode_state(self.state),
-                [[k, v] for k, v in sorted(self.token_hashes.items())],
-                sorted(self.state.removed),
-            ],
-            use_bin_type=True,
-        )
-
-    @classmethod
-    def unpack(cls, data: bytes) -> CircleSnapshot:
-        state_bytes, tokens, removed = msgpack.unpackb(data, raw=False)
-        state = replace(decode_state(state_bytes), removed=frozenset(str(n) for n in removed))
-        return cls(state, {int(k): str(v) for k, v in tokens})

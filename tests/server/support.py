@@ -30,8 +30,9 @@ from circle_room.protocol.messages import (
 )
 from circle_room.protocol.model import Member, Presence, Role, RoomState
 from circle_room.server.audience import Scope
-from circle_room.server.live_room import LiveRoom, LogEntry
+from circle_room.server.live_room import LiveRoom
 from circle_room.server.relay import Relay
+from circle_room.server.room_core import LogEntry
 from circle_room.tui.client.connection import CircleClient, Received, Update
 from circle_room.tui.client.trust import dial
 

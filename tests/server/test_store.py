@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,8 +23,8 @@ from circle_room.protocol.model import (
     Turn,
     Via,
 )
+from circle_room.server.snapshot import CircleSnapshot
 from circle_room.server.store import (
-    CircleSnapshot,
     Store,
     StoreError,
     check_passcode,
@@ -167,6 +168,32 @@ def test_a_snapshot_saved_before_removed_names_were_state_still_reads() -> None:
     assert unpacked.state == replace(state, removed=frozenset({"mallory", "zoë"}))
     assert unpacked.token_hashes == {1: "a" * 64}
     assert unpacked.pack() == old_format
+
+
+def test_a_meeting_and_its_settings_are_saved_together_or_not_at_all(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.add_room("tuesday")
+    snapshot = CircleSnapshot(busy_state(), {1: "a" * 64})
+    settings = Settings(share_limit=300, agreements=())
+    store.save_meeting("tuesday", snapshot, settings)
+    record = store.room("tuesday")
+    assert record is not None and record.settings == settings
+    assert store.load_circle("tuesday") == snapshot
+
+    def broken(room: str, snapshot: CircleSnapshot) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "save_circle", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        store.save_meeting("tuesday", snapshot, Settings(share_limit=60))
+    record = store.room("tuesday")
+    assert record is not None and record.settings == settings, "the settings were rolled back"
+    monkeypatch.undo()
+    store.save_meeting("tuesday", None)
+    assert store.load_circle("tuesday") is None
+    record = store.room("tuesday")
+    assert record is not None and record.settings == settings
 
 
 async def test_what_a_live_meeting_stores(relay: RunningRelay, join: JoinFn) -> None:

@@ -308,9 +308,8 @@ async def test_the_end_of_the_meeting_is_told(make_relay: MakeRelay) -> None:
     task = await start_plain(running.url, script, name="Dana", agreed=True)
     await script.expect("No hands are raised.")
     room = running.room
-    for session in room.sessions.values():
-        assert session.ws is not None
-        await session.ws.close(1000, "The meeting has ended.")
+    for ws in room.connections():
+        await ws.close(1000, "The meeting has ended.")
     await script.expect("The meeting has ended.", "Thank you for being here.")
     assert await asyncio.wait_for(task, TIMEOUT) == 0
 

@@ -1,0 +1,326 @@
+"""The room core: one live circle as a state machine that returns effects.
+
+No sockets, no database, no event loop: in the style of websockets' sans-I/O
+protocol object, a call takes a command or an observed fact (with ``now``)
+and returns the ``server.effects`` to perform, in order. ``server.live_room``
+performs them. Every change goes the same way::
+
+    decide -> for each event: apply, next seq, encode once, log, deliver
+
+The core is usable by a node that did not decide an event: ``follow`` takes
+an event frame from the room's log, applies it and returns the same
+deliveries (the same bytes to the same members) the deciding core returned.
+Both kinds of node answer a returning member with ``resume``.
+
+Calls, by who may make them:
+
+- the node that decides for the room: ``restore``, ``join``, ``execute``,
+  ``observe`` (``Disconnect``, ``Reconnect``, ``Expire``);
+- any node holding the room: ``follow``, ``resume``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from circle_room.protocol.close_codes import CloseCode
+from circle_room.protocol.codec import decode, encode
+from circle_room.protocol.errors import Refused, RemoteProtocolError
+from circle_room.protocol.messages import (
+    Command,
+    Event,
+    EventFrame,
+    MemberAdmitted,
+    MemberJoined,
+    MemberLeft,
+    MeTooCount,
+    MeTooSet,
+    SettingsChanged,
+    Shared,
+    SignalSent,
+    Snapshot,
+)
+from circle_room.protocol.model import LeaveReason, Member, Presence, Role, RoomState, Settings
+from circle_room.protocol.room import apply
+from circle_room.server.audience import (
+    Audience,
+    Scope,
+    admitted,
+    audience_of,
+    may_read,
+    readers_of,
+    view_for,
+)
+from circle_room.server.config import RelayConfig
+from circle_room.server.decide import Disconnect, Expire, Join, Reconnect, decide
+from circle_room.server.effects import (
+    Attach,
+    CancelGrace,
+    Close,
+    Deliver,
+    Effect,
+    Save,
+    StartGrace,
+    Vacate,
+)
+from circle_room.server.places import Place, Places
+from circle_room.server.snapshot import CircleSnapshot
+
+_NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount, SignalSent)
+
+Fact = Disconnect | Reconnect | Expire
+"""What the shell observes about a member's connection."""
+
+
+class OutOfOrder(RemoteProtocolError):
+    """An event from the room's log is not the one after the last applied: a gap or a repeat."""
+
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(f"expected the event at seq {expected}, got seq {got}")
+        self.expected = expected
+        self.got = got
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One event as it was delivered, kept for replay on resume."""
+
+    seq: int
+    audience: Audience
+    data: bytes
+    """The encoded event frame: the exact bytes every recipient got."""
+    readers: frozenset[int] | None = None
+    """For private events, exactly who could read it when it happened, so a
+    member promoted while away is not replayed signals from before."""
+    token_hash: str = ""
+    """For ``MemberJoined``: the hash of the new member's resume token, which a
+    node following the log needs to seat them when they resume there."""
+
+
+class RoomCore:
+    """One live circle: its state, its seq, its event log and its places.
+
+    ``epoch`` names this history: a core restored from a snapshot (whose log
+    is gone) must be given a new one.
+    """
+
+    def __init__(self, name: str, settings: Settings, config: RelayConfig, epoch: str) -> None:
+        self.name = name
+        self.epoch = epoch
+        self.state = RoomState(settings=settings)
+        self.seq = 0
+        self.log: deque[LogEntry] = deque(maxlen=config.log_size)
+        self.places = Places()
+        self._config = config
+        self._admitted: tuple[Mapping[int, Member], frozenset[int]] | None = None
+
+    # --- the deciding node ------------------------------------------------------------
+
+    def restore(self, snapshot: CircleSnapshot, now: float) -> list[Effect]:
+        """Take up a circle a previous relay saved; call once, on a new core."""
+        self.state = snapshot.state
+        for member_id, token_hash in snapshot.token_hashes.items():
+            if member_id in self.state.members:
+                self.places.take(Place(member_id, token_hash, self.seq))
+        effects: list[Effect] = []
+        # Nobody is connected to a relay that just started: everyone is away
+        # (and keeps their place) until they resume or their grace runs out.
+        for member in list(self.state.members.values()):
+            if member.presence is not Presence.AWAY:
+                effects += self._observed(member.id, Disconnect(), now)
+            if member.id not in self.state.members:
+                continue  # Was in the waiting room: nothing to keep.
+            if member.id in self.places:
+                self.places.entered(member.id, self.seq)
+                effects.append(self._grace(member.id, now))
+            else:
+                effects += self._observed(member.id, Expire(), now)  # No token, no way back.
+        return effects
+
+    def join(
+        self, name: str, role: Role, agreed: bool, token_hash: str, now: float
+    ) -> list[Effect]:
+        """Seat a newcomer whose resume token hashes to ``token_hash``.
+
+        Admission is the rule book's (``protocol.admission``, through
+        ``decide``). The effects end with the ``Attach`` that welcomes them.
+        Raises ``Refused`` (and changes nothing) if they cannot join.
+        """
+        join = Join(name, role, agreed, self._config.max_members)
+        return self._publish(decide(self.state, None, join, now), token_hash)
+
+    def execute(self, member_id: int, command: Command | Fact, now: float) -> list[Effect]:
+        """Carry out ``command`` from ``member_id``; raise ``Refused`` (no change) if refused."""
+        return self._publish(decide(self.state, member_id, command, now))
+
+    def observe(self, member_id: int, fact: Fact, now: float) -> list[Effect]:
+        """What follows from ``fact`` about ``member_id``'s connection; never raises.
+
+        A fact that no longer fits (an expiry for someone who came back in
+        time) changes nothing. After ``Disconnect``, the member's grace starts.
+        """
+        if isinstance(fact, Expire):
+            place = self.places.get(member_id)
+            if place is None or place.grace_ends is None:
+                return []  # Back in time, or already gone.
+        effects = self._observed(member_id, fact, now)
+        if isinstance(fact, Disconnect) and member_id in self.state.members:
+            effects.append(self._grace(member_id, now))
+        return effects
+
+    # --- any node ---------------------------------------------------------------------
+
+    def follow(self, data: bytes, token_hash: str = "") -> list[Effect]:
+        """Apply an event decided elsewhere; ``data`` is its encoded ``EventFrame``.
+
+        It must be the event right after ``seq``: another seq raises
+        ``OutOfOrder``, a frame that is no event ``RemoteProtocolError``,
+        bytes that are no frame ``DecodeError``; each changes nothing.
+        ``token_hash`` comes with a ``MemberJoined`` (see
+        ``LogEntry.token_hash``). Returns the deliveries the deciding core
+        returned for it; saving and grace timers are the decider's part.
+        """
+        frame = decode(data)
+        if not isinstance(frame, EventFrame):
+            raise RemoteProtocolError(f"expected an event frame, got {type(frame).__name__}")
+        if frame.seq != self.seq + 1:
+            raise OutOfOrder(self.seq + 1, frame.seq)
+        effects: list[Effect] = []
+        self._step(frame.event, data, token_hash, effects)
+        return effects
+
+    def resume(self, token_hash: str, epoch: str, seq: int) -> list[Effect] | None:
+        """Give a returning member their place back, or None if it is gone.
+
+        ``epoch`` and ``seq`` are the last ones the member's client saw. The
+        ``Attach`` replays what they missed if this log still holds all of it,
+        else welcomes them with the room as it is now. The shell then reports
+        ``Reconnect`` to the deciding node if the member was away.
+        """
+        place = self.places.find(token_hash)
+        if place is None or place.member_id not in self.state.members:
+            return None
+        member_id = place.member_id
+        self.places.away(member_id, None)
+        # The old connection may not have noticed it is dead yet; this one wins.
+        effects: list[Effect] = [
+            Close(member_id, CloseCode.REPLACED, "replaced by a newer connection"),
+            CancelGrace(member_id),
+        ]
+        first = self.log[0].seq if self.log else self.seq + 1
+        # Never replay from before the member entered: a client claiming an
+        # older seq must not see shares from before it joined.
+        after = max(seq, place.since)
+        if epoch == self.epoch and first - 1 <= after <= self.seq:
+            entries = itertools.islice(self.log, max(0, after + 1 - first), None)
+            replay = tuple(e.data for e in entries if self._sees(member_id, e))
+            effects.append(Attach(member_id, token_hash, self.epoch, after, True, None, replay))
+        else:
+            view = view_for(self.state, member_id)
+            effects.append(Attach(member_id, token_hash, self.epoch, self.seq, False, view))
+        return effects
+
+    # --- the one way anything changes ---------------------------------------------------
+
+    def _observed(self, member_id: int, fact: Fact, now: float) -> list[Effect]:
+        try:
+            return self.execute(member_id, fact, now)
+        except Refused:
+            return []  # The fact is stale (see ``observe``): nothing to do.
+
+    def _grace(self, member_id: int, now: float) -> StartGrace:
+        seconds = self._config.grace_period
+        self.places.away(member_id, now + seconds)
+        return StartGrace(member_id, seconds)
+
+    def _publish(self, events: list[Event], token_hash: str = "") -> list[Effect]:
+        effects: list[Effect] = []
+        structural = False
+        settings = None
+        for event in events:
+            structural = self._step(event, None, token_hash, effects) or structural
+            if isinstance(event, SettingsChanged):
+                settings = event.settings
+        if structural or settings is not None:
+            # Save first, send after: a relay killed in between must never have
+            # told members of a change that the next relay will not restore.
+            effects.insert(0, Save(self._snapshot(), settings))
+        return effects
+
+    def _step(self, event: Event, data: bytes | None, token_hash: str, out: list[Effect]) -> bool:
+        """Apply, number, encode (unless ``data`` is given), log and deliver one event.
+
+        Appends its effects to ``out``; returns whether a restarted relay
+        must know of it.
+        """
+        before = self.state
+        state = self.state = apply(before, event)
+        self.seq += 1
+        seq = self.seq
+        if data is None:
+            data = encode(EventFrame(seq, event))
+        audience = audience_of(event, state)
+        readers = self._readers(audience)
+        private = None if audience.scope is Scope.ALL else readers
+        joiner = token_hash if isinstance(event, MemberJoined) else ""
+        self.log.append(LogEntry(seq, audience, data, private, joiner))
+        out.append(Deliver(readers, data))
+        if isinstance(event, MemberJoined):
+            if token_hash:
+                member_id = event.member.id
+                self.places.take(Place(member_id, token_hash, seq))
+                view = view_for(state, member_id)
+                out.append(Attach(member_id, token_hash, self.epoch, seq, False, view))
+        elif isinstance(event, MemberLeft):
+            self._left(event, before, out)
+        elif isinstance(event, MemberAdmitted):
+            # The waiting member heard nothing of the circle: give them all of it.
+            self.places.entered(event.member_id, seq)
+            snapshot = encode(Snapshot(seq, view_for(state, event.member_id)))
+            out.append(Deliver(frozenset({event.member_id}), snapshot))
+        return self._restart_needs(event)
+
+    def _left(self, event: MemberLeft, before: RoomState, out: list[Effect]) -> None:
+        member_id = event.member_id
+        self.places.give_up(member_id)
+        # ``apply`` keeps the removed names in the state, and forgets them
+        # when the last person leaves.
+        if event.reason in (LeaveReason.REMOVED, LeaveReason.DENIED):
+            out.append(Close(member_id, CloseCode.REMOVED, "removed from this meeting"))
+        else:
+            out.append(Close(member_id, CloseCode.LEFT, "left"))
+        out.append(Vacate(member_id))
+
+    def _restart_needs(self, event: Event) -> bool:
+        """Whether a relay restarted after ``event`` must know of it."""
+        if isinstance(event, Shared):
+            # Only the first share of a turn matters: after it, the holder may
+            # no longer pass.
+            return self.state.turn is not None and self.state.turn.shares == 1
+        return not isinstance(event, _NOT_STRUCTURAL)
+
+    def _snapshot(self) -> CircleSnapshot | None:
+        if not self.state.members:
+            return None  # Nothing to restore.
+        return CircleSnapshot(self.state, self.places.token_hashes())
+
+    # --- audience -------------------------------------------------------------------------
+
+    def _readers(self, audience: Audience) -> frozenset[int]:
+        if audience.scope is not Scope.ALL:
+            return readers_of(audience, self.state)
+        # Most events go to everyone, and the members change far less often
+        # than events happen: compute "everyone" once per change of members.
+        members = self.state.members
+        if self._admitted is None or self._admitted[0] is not members:
+            self._admitted = (members, admitted(self.state))
+        everyone = self._admitted[1]
+        return everyone | audience.subjects if audience.subjects else everyone
+
+    def _sees(self, member_id: int, entry: LogEntry) -> bool:
+        if entry.readers is not None:
+            return member_id in entry.readers
+        return may_read(self.state, member_id, entry.audience)
