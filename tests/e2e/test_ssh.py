@@ -364,7 +364,7 @@ async def test_plain_mode_over_ssh_dash_t(served: Served, facilitator: Peer) -> 
 
     await expect("Type yes to accept them and join, or /quit to leave.")
     send("yes")
-    await expect("You are in the circle tuesday as Robin, with 2 people present.")
+    await expect("You are in the tuesday circle as Robin, with 2 people present.")
     await sam.client.pause("Let's take a breath")
     await expect("The facilitator paused the circle: Let's take a breath")
     await sam.client.resume()

@@ -198,7 +198,7 @@ def test_plain_mode_does_not_show_the_passcode_as_it_is_typed(tmux: Tmux, tmp_pa
     tmux.wait_for("ana", r"What is the room's passcode\?")
     tmux.type("ana", PASSCODE)
     tmux.keys("ana", "Enter")
-    tmux.wait_for("ana", r"You are in the circle tuesday as Ana")
+    tmux.wait_for("ana", r"You are in the tuesday circle as Ana")
     assert PASSCODE not in tmux.screen("ana")
     # Echo is back for everything after the passcode.
     tmux.type("ana", "/who")

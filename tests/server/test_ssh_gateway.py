@@ -253,7 +253,7 @@ async def test_plain_mode_drop_and_exact_resume(
     await screen.expect("Type yes to accept them and join")
     screen.type("yes")
     code = seat_code(await screen.expect("If you are disconnected, reconnect and give the name"))
-    await screen.expect("You are in the circle tuesday as Robin, with 3 people present.")
+    await screen.expect("You are in the tuesday circle as Robin, with 3 people present.")
     screen.type("/hand")
     await screen.expect("You have the stick.")
     screen.type("Thank you all for being here.")
@@ -290,7 +290,7 @@ async def test_a_dumb_terminal_gets_plain_mode_with_echo(gateway: SSHGateway) ->
     await screen.expect("Type yes to accept them and join")
     process.stdin.write("yes\r")
     await screen.expect("yes")  # Echoed, as a terminal in raw mode needs.
-    await screen.expect("You are in the circle tuesday as Robin")
+    await screen.expect("You are in the tuesday circle as Robin")
     process.stdin.write("/whx\x7fo\r")
     await screen.expect("In the circle: Robin (you).")
     assert all("\x1b" not in line for line in screen.lines)
@@ -387,7 +387,7 @@ async def test_an_away_seat_is_not_taken_by_its_name_alone(
     await screen.expect("Type yes to accept them and join")
     screen.type("yes")
     code = seat_code(await screen.expect("the seat code"))
-    await screen.expect("You are in the circle tuesday as Robin")
+    await screen.expect("You are in the tuesday circle as Robin")
     robin = running.room.state.find_name("Robin")
     assert robin is not None
     conn.abort()
@@ -429,7 +429,7 @@ async def test_ssh_seats_do_not_share_the_relays_loopback_passcode_limit(
     screen = Screen(await conn.create_process(term_type=None))
     await screen.expect("Type yes to accept them and join")
     screen.type("yes")
-    await screen.expect("You are in the circle tuesday as Robin")
+    await screen.expect("You are in the tuesday circle as Robin")
     conn.close()
 
 

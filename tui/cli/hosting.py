@@ -7,8 +7,10 @@ connects to it over loopback like any member.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
+import shlex
 import socket
 from dataclasses import dataclass
 
@@ -86,15 +88,38 @@ def prepare_room(store: Store, room: str, passcode: str | None) -> Hosted:
 
 
 def join_command(address: str, port: int, room: str, passcode: str = "") -> str:
-    """The ``circle join`` line for members.
+    """The ``circle join`` line for members, ready to paste into a shell.
 
     ``circle host`` passes no passcode and says it separately: a passcode on a
     command line is visible to every user of that machine in ``ps``.
     """
-    line = f"circle join {address}:{port}/{room}"
+    line = f"circle join {shlex.quote(f'{address}:{port}/{room}')}"
     if passcode:
-        line += f" --passcode {passcode}"
+        line += f" --passcode {said_passcode(passcode)}"
     return line
+
+
+def said_passcode(passcode: str) -> str:
+    """``passcode`` as the host shows it: quoted when it must be to paste it whole
+    (``'blue kettle'``); three plain words stay as they are."""
+    return shlex.quote(passcode)
+
+
+class MeetingEnd:
+    """Ends the meeting once, however often it is asked: by the host's app as it
+    leaves (before its own connection closes, so members hear "The meeting has
+    ended", not "Host left"), then by the command line's clean-up, whatever
+    happened to the app."""
+
+    def __init__(self, relay: Relay) -> None:
+        self._relay = relay
+        self._ending: asyncio.Future[None] | None = None
+
+    async def __call__(self) -> None:
+        if self._ending is None:
+            self._ending = asyncio.ensure_future(end_meeting(self._relay))
+        # Shielded: an app that exits mid-way must not cut the goodbyes short.
+        await asyncio.shield(self._ending)
 
 
 async def end_meeting(relay: Relay) -> None:

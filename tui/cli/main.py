@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -21,8 +20,8 @@ from typing import TYPE_CHECKING
 from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, StoreError, default_data_dir
-from circle_room.tui.app.terminal import CLEAR_SCREEN
-from circle_room.tui.client.connection import normalise_url
+from circle_room.tui.cli import joining
+from circle_room.tui.cli.problems import Parser, cannot_listen, port_number, say
 
 if TYPE_CHECKING:
     from circle_room.tui.app.app import CircleApp
@@ -74,14 +73,27 @@ async def _serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await relay.start(args.host, args.port)
+    try:
+        await relay.start(args.host, args.port)
+    except OSError as exc:
+        say(cannot_listen("--port", args.host, args.port, exc))
+        store.close()
+        return 2
     print(f"Circle relay listening on ws://{args.host}:{relay.port}/ROOM", flush=True)
     gateway = None
     if args.ssh_port is not None:
         from circle_room.tui.cli.gateway import open_gateway
 
         relay_url = f"ws://{_loopback(args.host)}:{relay.port}"
-        gateway = await open_gateway(relay, _data_dir(args), args.host, args.ssh_port, relay_url)
+        try:
+            gateway = await open_gateway(
+                relay, _data_dir(args), args.host, args.ssh_port, relay_url
+            )
+        except OSError as exc:
+            say(cannot_listen("--ssh-port", args.host, args.ssh_port, exc))
+            await relay.close()
+            store.close()
+            return 2
         print(f"SSH gateway listening on port {gateway.port}: ssh -C -p {gateway.port} ROOM@HOST")
         print(f"SSH host key fingerprint: {gateway.fingerprint}", flush=True)
     await stop.wait()
@@ -95,32 +107,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def _finish(app: CircleApp) -> int:
-    if app.quiet:
-        sys.stdout.write(CLEAR_SCREEN)
-        sys.stdout.flush()
-    return app.return_code or 0
-
-
-def _join(args: argparse.Namespace) -> int:
-    try:
-        url = normalise_url(args.url)
-    except ValueError as exc:
-        print(f"circle: {exc}", file=sys.stderr)
-        return 2
-    # Flags are visible to every user in ``ps``; the environment is not.
-    passcode = args.passcode or os.environ.get("CIRCLE_PASSCODE", "")
-    key = args.key or os.environ.get("CIRCLE_KEY", "")
-    if args.plain:
-        from circle_room.tui.plain.session import run_local
-
-        return asyncio.run(run_local(url, name=args.name or "", passcode=passcode, key=key))
-    from circle_room.tui.app.app import CircleApp
-    from circle_room.tui.app.link import Details
-
-    details = Details(url, args.name or "", passcode, key)
-    app = CircleApp(details, high_contrast=args.high_contrast)
-    app.run()
-    return _finish(app)
+    return joining.finish(app.return_code or 0, quiet=app.quiet, farewell=app.farewell)
 
 
 def _loopback(host: str) -> str:
@@ -134,7 +121,13 @@ def _loopback(host: str) -> str:
 async def _host(args: argparse.Namespace) -> int:
     from circle_room.tui.app.app import CircleApp
     from circle_room.tui.app.link import Details
-    from circle_room.tui.cli.hosting import end_meeting, join_command, prepare_room, public_address
+    from circle_room.tui.cli.hosting import (
+        MeetingEnd,
+        join_command,
+        prepare_room,
+        public_address,
+        said_passcode,
+    )
 
     store = Store(_data_dir(args))
     try:
@@ -147,7 +140,7 @@ async def _host(args: argparse.Namespace) -> int:
     try:
         await relay.start(args.host, args.port)
     except OSError as exc:
-        print(f"circle: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        say(cannot_listen("--port", args.host, args.port, exc))
         store.close()
         return 2
     port = relay.port
@@ -161,36 +154,40 @@ async def _host(args: argparse.Namespace) -> int:
                 relay, _data_dir(args), args.host, args.ssh_port, relay_url
             )
         except OSError as exc:
-            print(f"circle: no SSH gateway on port {args.ssh_port}: {exc}", file=sys.stderr)
+            problem = cannot_listen("--ssh-port", args.host, args.ssh_port, exc)
+            say(f"{problem} Carrying on without SSH: members join with circle join.")
     # The passcode is said apart from the command: typed as a flag, ``ps`` would show it.
-    join = join_command(public_address(args.host), port, hosted.room, "")
+    join_line = join_command(public_address(args.host), port, hosted.room, "")
     print(f"Circle is open: room {hosted.room!r}, listening on port {port}.")
-    print(f"Members join with:\n    {join}")
+    print(f"Members join with:\n    {join_line}")
     if gateway is not None:
         print("or, with nothing installed, over SSH:")
         print("\n".join(ssh_instructions(gateway, public_address(args.host), hosted.room)))
     if hosted.passcode:
-        print(f"passcode: {hosted.passcode}")
+        print(f"passcode: {said_passcode(hosted.passcode)}")
     # The key makes its holder a host who cannot be removed: it is not for
     # sharing. Co-facilitators join as members and are promoted in the app.
     print("To add a co-facilitator, promote them from the member menu (enter).", flush=True)
     url = f"ws://{_loopback(args.host)}:{port}/{hosted.room}"
-    hint = join + (f"  passcode: {hosted.passcode}" if hosted.passcode else "")
+    passcode = f"  passcode: {said_passcode(hosted.passcode)}" if hosted.passcode else ""
+    hint = join_line + passcode
     if gateway is not None:
         from circle_room.server.ssh_keys import ssh_command
 
         ssh_line = ssh_command(public_address(args.host), gateway.port, hosted.room)
         hint += f"\nor over SSH: {ssh_line}"
+    ending = MeetingEnd(relay)
     app = CircleApp(
         Details(url, args.name, key=hosted.key),
         join_hint=hint,
         hosting=True,
         high_contrast=args.high_contrast,
+        end_meeting=ending,
     )
     try:
         await app.run_async()
     finally:
-        await end_meeting(relay)
+        await ending()
         if gateway is not None:
             await gateway.close()
         store.close()
@@ -220,11 +217,9 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="circle", description="A terminal meeting room for peer-support groups."
-    )
+    parser = Parser(prog="circle", description="A terminal meeting room for peer-support groups.")
     parser.add_argument("--version", action="version", version=f"circle {_version()}")
-    data = argparse.ArgumentParser(add_help=False)
+    data = Parser(add_help=False)
     data.add_argument("--data-dir", help="where rooms are kept (default: your user data dir)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -239,14 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", parents=[data], help="run the relay for all rooms")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    serve.add_argument("--port", type=port_number, default=8765, help="port (0 picks a free one)")
     serve.add_argument("--no-compression", action="store_true", help="turn off deflate")
     serve.add_argument(
-        "--ssh-port", type=int, help="also let members join over SSH on this port (0: any free)"
+        "--ssh-port",
+        type=port_number,
+        help="also let members join over SSH on this port (0: any free)",
     )
     serve.set_defaults(run=lambda a: asyncio.run(_serve(a)))
 
-    look = argparse.ArgumentParser(add_help=False)
+    look = Parser(add_help=False)
     look.add_argument(
         "--high-contrast", action="store_true", help="a high-contrast theme (NO_COLOR is honoured)"
     )
@@ -264,10 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     host.add_argument("--name", default="Host", help="your name in the circle")
     host.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
-    host.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    host.add_argument("--port", type=port_number, default=8765, help="port (0 picks a free one)")
     host.add_argument("--no-compression", action="store_true", help="turn off deflate")
     host.add_argument(
-        "--ssh-port", type=int, default=2222, help="SSH gateway port (default 2222; 0: any free)"
+        "--ssh-port",
+        type=port_number,
+        default=2222,
+        help="SSH gateway port (default 2222; 0: any free)",
     )
     host.add_argument("--no-ssh", action="store_true", help="no SSH gateway")
     host.set_defaults(run=lambda a: asyncio.run(_host(a)))
@@ -292,7 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="plain line mode: one line per event, for screen readers and dumb terminals",
     )
-    join.set_defaults(run=_join)
+    join.add_argument(
+        "--state-dir",
+        help="where your seat is kept while you are in, so a closed client gets it back "
+        "(default: your user state dir, or CIRCLE_STATE_DIR)",
+    )
+    join.set_defaults(run=joining.join)
 
     demo = sub.add_parser(
         "demo",
@@ -310,7 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    result: int = args.run(args)
+    try:
+        result: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C while starting: the shell's convention, and no traceback.
     return result
 
 
