@@ -22,7 +22,7 @@ from circle_room.protocol.messages import Greeting
 from circle_room.tui.app.terminal import CLEAR_SCREEN
 from circle_room.tui.cli.problems import say
 from circle_room.tui.client.connection import fetch_greeting, normalise_url
-from circle_room.tui.client.reach import why_unreachable
+from circle_room.tui.client.reach import port_problem, why_unreachable
 from circle_room.tui.client.saved_seat import SeatShelf, state_dir
 
 UNREACHABLE = 2
@@ -41,7 +41,7 @@ def join(args: argparse.Namespace) -> int:
     try:
         url = normalise_url(args.url)
     except ValueError as exc:
-        say(str(exc))
+        say(port_problem(args.url) or str(exc))
         return UNREACHABLE
     greeting = first_greeting(url)
     if isinstance(greeting, str):

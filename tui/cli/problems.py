@@ -68,4 +68,5 @@ def cannot_listen(flag: str, host: str, port: int, exc: OSError) -> str:
 
 def say(sentence: str) -> None:
     """Print one problem for the person at the terminal, the way every command does."""
-    print(f"circle: {sentence}", file=sys.stderr)
+    end = "" if sentence.endswith((".", "?", "!")) else "."
+    print(f"circle: {sentence}{end}", file=sys.stderr)

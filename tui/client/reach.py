@@ -28,6 +28,20 @@ def where(url: str) -> tuple[str, str]:
     return clean_line(parts.netloc), clean_line(unquote(parts.path.strip("/")))
 
 
+def port_problem(given: str) -> str:
+    """Why the port of the address ``given`` (as typed) cannot be used, or ""."""
+    try:
+        port = urlsplit(given if "://" in given else f"ws://{given}").port
+    except ValueError:
+        port = -1
+    if port is None or port > 0:
+        return ""
+    return (
+        f"The port in {clean_line(given)!r} is not a number from 1 to 65535; "
+        "an address looks like 192.168.1.20:8765/circle."
+    )
+
+
 def why_unreachable(url: str, exc: BaseException) -> str:
     """What went wrong reaching ``url`` (normalised), and what the member can do."""
     address, room = where(url)

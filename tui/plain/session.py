@@ -83,8 +83,11 @@ class PlainSession:
     ) -> None:
         """``locked``: the name and passcode were checked already; never ask for others.
         ``greeting``: the room's, read already. ``seat``: where the seat is kept."""
-        if seat is not None and seat.saved is not None and not name:
-            name = seat.saved.name
+        kept = seat.saved if seat is not None else None
+        if kept is not None and not name:
+            name = kept.name
+        self._kept_token = kept.token if kept is not None else ""
+        """The relay welcomes a seat taken back with its old token."""
         self.url = url
         self.source = source
         self.write = write
@@ -219,6 +222,10 @@ class PlainSession:
         assert client is not None
         if welcome.resumed:
             self.say("Welcome back. Here is what happened while you were away.")
+        elif self._kept_token and welcome.token == self._kept_token:
+            # Where the room is now follows, with a word on what was missed.
+            who = text.name_of(client.state, client.member_id, 0)
+            self.say(f"Welcome back, {who}: your seat was kept.")
         else:
             self.say(*text.welcome_lines(client.state, client.member_id, greeting.room))
         tasks = {
