@@ -75,6 +75,7 @@ class Answers(asyncssh.SSHClient):
     def __init__(self, answers: Sequence[str]) -> None:
         self.answers = list(answers)
         self.instructions: list[str] = []
+        self.titles: list[str] = []
 
     def kbdint_auth_requested(self) -> str:
         return ""
@@ -84,6 +85,8 @@ class Answers(asyncssh.SSHClient):
     ) -> list[str] | None:
         if instructions:
             self.instructions.append(instructions)
+        if name:
+            self.titles.append(name)
         if not prompts:
             return []
         if len(self.answers) < len(prompts):
@@ -236,6 +239,16 @@ async def test_a_name_in_use_is_asked_again(
     await Screen(process).expect("Type yes to accept them and join")
     [session] = gateway.sessions
     assert session.name == "Robin"
+    conn.close()
+
+
+async def test_the_room_is_named_once_not_above_every_prompt(
+    gateway: SSHGateway, join: JoinFn, running: RunningRelay
+) -> None:
+    await join(running.url, "Dana", passcode=PASSCODE)
+    conn, client = await connect(gateway, "teapot", PASSCODE, "Dana", "Robin")
+    assert client.titles == [f"Circle: {ROOM}"]  # Four prompts, one title.
+    assert len(client.instructions) == 2  # The wrong passcode and the name taken still say so.
     conn.close()
 
 
