@@ -257,7 +257,12 @@ async def log_in(tmux: Tmux, name: str, who: str, seat_code: str = "") -> None:
         await tmux.wait_for(name, r"Seat code:")
         tmux.type(name, seat_code)
         tmux.keys(name, "Enter")
-    await tmux.wait_for(name, r"I accept the agreements")
+        return  # Their seat, agreements accepted when it was first taken: straight in.
+    # ssh asked for the passcode and the name: the client asks for neither again.
+    join_box = (await tmux.wait_for(name, r"I accept the agreements")).split("Joining", 1)[-1]
+    assert f"You join as {who}." in join_box
+    assert "Your name in the circle:" not in join_box
+    assert "passcode" not in join_box.lower()
     tmux.keys(name, "Enter")
 
 
