@@ -175,7 +175,8 @@ class PlainSession:
                 except Refused as refused:
                     self.say(refused.message)
                     continue
-            if greeting.needs_passcode and not self.passcode and not self.key and not self._locked:
+            asked = self.passcode or self.key or self._locked or taking_back
+            if greeting.needs_passcode and not asked:
                 passcode = await self.ask("What is the room's passcode?", secret=True)
                 if passcode is None:
                     return None

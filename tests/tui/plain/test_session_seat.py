@@ -28,13 +28,13 @@ async def closed(task: asyncio.Task[int]) -> None:
 async def test_a_closed_plain_client_takes_its_seat_and_hand_back(
     make_relay: MakeRelay, join: JoinFn, tmp_path: Path
 ) -> None:
-    running = await make_relay()
+    running = await make_relay(passcode="blue kettle")
     sam = await join(running.url, "Sam", key=running.key)
     await sam.client.raise_hand()  # Sam holds the stick; Dana's hand will wait.
     state = tmp_path / "state"
     held = SeatShelf(state).take(running.url)
     script = Script()
-    task = await start_plain(running.url, script, name="Dana", seat=held)
+    task = await start_plain(running.url, script, name="Dana", passcode="blue kettle", seat=held)
     await script.expect(AGREEMENTS[-1])
     script.type("yes")
     await script.expect("Sam has the stick.")
@@ -55,9 +55,11 @@ async def test_a_closed_plain_client_takes_its_seat_and_hand_back(
         "Sam has the stick.",
         "Hands raised, in order: you.",
     )
-    # Not asked to accept the agreements again, nor for a name: the seat is hers.
+    # Not asked to accept the agreements again, nor for a name or the passcode: the seat
+    # is hers (started again just as "circle join --plain ADDRESS", nothing given).
     assert not set(AGREEMENTS) & set(again.lines)
     assert "What name would you like to use in the circle?" not in again.lines
+    assert "What is the room's passcode?" not in again.lines
     await sam.wait(lambda: sam.state.members[dana.id].presence is Presence.PRESENT, "back")
     assert running.room.state.queue == (dana.id,)
     again.type("/quit")
