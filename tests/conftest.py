@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +13,17 @@ from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
 from circle_room.tui.client.connection import CircleClient
-from circle_room.tui.client.saved_seat import STATE_DIR_ENV
 from tests.server.support import ROOM, JoinFn, MakeRelay, Peer, RunningRelay
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Seats kept by ``circle join`` in tests go to a temporary directory, never the
-    user's own (subprocesses inherit it through the environment)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(STATE_DIR_ENV, str(tmp_path_factory.mktemp("state")))
-        yield
+@pytest.fixture(autouse=True)
+def own_state_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The user state folder (``known_relays``) for this test alone, never the real one."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state / "circle"
 
 
 @pytest.fixture

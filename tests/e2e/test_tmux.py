@@ -29,6 +29,8 @@ pytestmark = [
 
 DEADLINE = 20.0
 PASSCODE = "open-sesame"
+KEPT = ("PATH", "HOME", "XDG_STATE_HOME")
+"""From the test's environment; XDG_STATE_HOME keeps the relays joined out of the user's."""
 
 
 class Tmux:
@@ -106,13 +108,6 @@ def client_pid(tmux: Tmux, name: str) -> int:
     return pid
 
 
-def terminal_env(tmp_path: Path) -> dict[str, str]:
-    env = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
-    env.update({k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ})
-    env["CIRCLE_STATE_DIR"] = str(tmp_path / "state")  # Never the user's own.
-    return env
-
-
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
     server = Tmux()
@@ -127,7 +122,8 @@ def circle(*args: str) -> list[str]:
 
 
 def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
-    env = terminal_env(tmp_path)
+    env = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    env.update({k: os.environ[k] for k in KEPT if k in os.environ})
     tmux.start(
         "host",
         circle(
@@ -211,14 +207,17 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
 
 
 def test_a_killed_circle_join_gets_its_seat_hand_and_stick_back(tmux: Tmux, tmp_path: Path) -> None:
-    env = terminal_env(tmp_path)
+    env = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    env.update({k: os.environ[k] for k in KEPT if k in os.environ})
+    # Kept seats go to the state directory, as they would on a member's machine.
+    env["CIRCLE_STATE_DIR"] = str(tmp_path / "state")
     host = circle(
         "host", "--data-dir", str(tmp_path / "data"), "--port", "0", "--host", "127.0.0.1",
         "--no-ssh", "--passcode", PASSCODE, "--name", "Fay",
     )  # fmt: skip
     tmux.start("host", host, env)
-    port = tmux.wait_for("host", r"Join: circle join 127\.0\.0\.1:(\d+)/circle").group(1)
-    address = f"127.0.0.1:{port}/circle"
+    # The whole address as the host shows it (with the relay's fingerprint, where it has one).
+    address = tmux.wait_for("host", r"Join: circle join (127\.0\.0\.1:\d+/circle\S*)").group(1)
 
     def join(name: str, terminal: str) -> None:
         tmux.start(terminal, circle("join", address, "--name", name, "--passcode", PASSCODE), env)
@@ -249,8 +248,8 @@ def test_a_killed_circle_join_gets_its_seat_hand_and_stick_back(tmux: Tmux, tmp_
 
 
 def test_plain_mode_does_not_show_the_passcode_as_it_is_typed(tmux: Tmux, tmp_path: Path) -> None:
-    env = {**terminal_env(tmp_path), "TERM": "dumb"}
-    del env["COLORTERM"]
+    env = {"TERM": "dumb"}
+    env.update({k: os.environ[k] for k in KEPT if k in os.environ})
     subprocess.run(
         circle("room", "add", "tuesday", "--passcode", PASSCODE, "--data-dir", str(tmp_path)),
         check=True,

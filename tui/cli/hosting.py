@@ -12,6 +12,7 @@ import contextlib
 import secrets
 import shlex
 import socket
+import weakref
 from dataclasses import dataclass
 
 from circle_room.server.relay import Relay
@@ -88,12 +89,12 @@ def prepare_room(store: Store, room: str, passcode: str | None) -> Hosted:
 
 
 def join_command(address: str, port: int, room: str, passcode: str = "") -> str:
-    """The ``circle join`` line for members, ready to paste into a shell.
+    """The ``circle join`` line for members.
 
     ``circle host`` passes no passcode and says it separately: a passcode on a
     command line is visible to every user of that machine in ``ps``.
     """
-    line = f"circle join {shlex.quote(f'{address}:{port}/{room}')}"
+    line = f"circle join {address}:{port}/{room}"
     if passcode:
         line += f" --passcode {said_passcode(passcode)}"
     return line
@@ -105,27 +106,21 @@ def said_passcode(passcode: str) -> str:
     return shlex.quote(passcode)
 
 
-class MeetingEnd:
-    """Ends the meeting once, however often it is asked: by the host's app as it
-    leaves (before its own connection closes, so members hear "The meeting has
-    ended", not "Host left"), then by the command line's clean-up, whatever
-    happened to the app."""
-
-    def __init__(self, relay: Relay) -> None:
-        self._relay = relay
-        self._ending: asyncio.Future[None] | None = None
-
-    async def __call__(self) -> None:
-        if self._ending is None:
-            self._ending = asyncio.ensure_future(end_meeting(self._relay))
-        # Shielded: an app that exits mid-way must not cut the goodbyes short.
-        await asyncio.shield(self._ending)
-
-
 async def end_meeting(relay: Relay) -> None:
     """Tell every member the meeting has ended (a final close), then stop the relay.
 
     A final close code stops their clients from reconnecting; the relay's own
     ``close`` (code 1001) would make them wait for a relay that is not coming back.
+    The meeting ends once, however often this is called: by the host's app as it
+    leaves (before its own connection closes, so members hear that the meeting
+    ended, not that the host left), then by the command line's clean-up.
     """
-    await relay.end_meeting(END_REASON)
+    ending = _ENDING.get(relay)
+    if ending is None:
+        ending = _ENDING[relay] = asyncio.ensure_future(relay.end_meeting(END_REASON))
+    # Shielded: an app that exits mid-way must not cut the goodbyes short.
+    await asyncio.shield(ending)
+
+
+_ENDING: weakref.WeakKeyDictionary[Relay, asyncio.Future[None]] = weakref.WeakKeyDictionary()
+"""The ending of each relay's meeting, once begun."""

@@ -17,7 +17,7 @@ import asyncio
 import os
 import sys
 
-from circle_room.protocol.errors import JoinRefused, RemoteProtocolError
+from circle_room.protocol.errors import CircleError
 from circle_room.protocol.messages import Greeting
 from circle_room.tui.app.terminal import CLEAR_SCREEN
 from circle_room.tui.cli.problems import say
@@ -33,7 +33,7 @@ def first_greeting(url: str) -> Greeting | str:
     """The room's greeting, or why it could not be read, in a sentence."""
     try:
         return asyncio.run(fetch_greeting(url))
-    except (JoinRefused, RemoteProtocolError, OSError) as exc:
+    except (CircleError, OSError) as exc:  # Refused, not a relay, not the relay expected...
         return why_unreachable(url, exc)
 
 

@@ -122,7 +122,7 @@ async def _host(args: argparse.Namespace) -> int:
     from circle_room.tui.app.app import CircleApp
     from circle_room.tui.app.link import Details
     from circle_room.tui.cli.hosting import (
-        MeetingEnd,
+        end_meeting,
         join_command,
         prepare_room,
         public_address,
@@ -157,9 +157,9 @@ async def _host(args: argparse.Namespace) -> int:
             problem = cannot_listen("--ssh-port", args.host, args.ssh_port, exc)
             say(f"{problem} Carrying on without SSH: members join with circle join.")
     # The passcode is said apart from the command: typed as a flag, ``ps`` would show it.
-    join_line = join_command(public_address(args.host), port, hosted.room, "")
+    join = join_command(public_address(args.host), port, hosted.room, "")
     print(f"Circle is open: room {hosted.room!r}, listening on port {port}.")
-    print(f"Members join with:\n    {join_line}")
+    print(f"Members join with:\n    {join}")
     if gateway is not None:
         print("or, with nothing installed, over SSH:")
         print("\n".join(ssh_instructions(gateway, public_address(args.host), hosted.room)))
@@ -169,25 +169,23 @@ async def _host(args: argparse.Namespace) -> int:
     # sharing. Co-facilitators join as members and are promoted in the app.
     print("To add a co-facilitator, promote them from the member menu (enter).", flush=True)
     url = f"ws://{_loopback(args.host)}:{port}/{hosted.room}"
-    passcode = f"  passcode: {said_passcode(hosted.passcode)}" if hosted.passcode else ""
-    hint = join_line + passcode
+    hint = join + (f"  passcode: {said_passcode(hosted.passcode)}" if hosted.passcode else "")
     if gateway is not None:
         from circle_room.server.ssh_keys import ssh_command
 
         ssh_line = ssh_command(public_address(args.host), gateway.port, hosted.room)
         hint += f"\nor over SSH: {ssh_line}"
-    ending = MeetingEnd(relay)
     app = CircleApp(
         Details(url, args.name, key=hosted.key),
         join_hint=hint,
         hosting=True,
         high_contrast=args.high_contrast,
-        end_meeting=ending,
+        end_meeting=lambda: end_meeting(relay),
     )
     try:
         await app.run_async()
     finally:
-        await ending()
+        await end_meeting(relay)
         if gateway is not None:
             await gateway.close()
         store.close()

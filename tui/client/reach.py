@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from circle_room.protocol.close_codes import CloseCode
-from circle_room.protocol.errors import JoinRefused, RemoteProtocolError
+from circle_room.protocol.errors import CircleError, JoinRefused, RemoteProtocolError
 from circle_room.protocol.text import clean_line
 
 NO_ROUTE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.EHOSTDOWN})
@@ -72,6 +72,8 @@ def why_unreachable(url: str, exc: BaseException) -> str:
             f"{address} does not answer from here; check the address, your network, "
             "and that no firewall is in the way."
         )
+    if isinstance(exc, CircleError):
+        return clean_line(str(exc))  # Ours say what happened, and what to do, already.
     detail = clean_line(str(exc)) or type(exc).__name__
     return (
         f"{address} did not answer as a Circle relay ({detail}); "

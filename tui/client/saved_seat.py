@@ -53,7 +53,7 @@ def state_dir(given: str | None = None) -> Path:
     """Where ``circle`` keeps its state: ``given``, else ``$CIRCLE_STATE_DIR``, else the
     user's state directory (``~/.local/state/circle`` on Linux)."""
     chosen = given or os.environ.get(STATE_DIR_ENV, "")
-    return Path(chosen) if chosen else Path(platformdirs.user_state_dir("circle"))
+    return Path(chosen) if chosen else Path(platformdirs.user_state_dir("circle", appauthor=False))
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,9 @@ async def test_the_meeting_ends_once_however_often_it_is_asked(tmp_path: Path) -
         await real(reason)
 
     relay.end_meeting = counted  # type: ignore[method-assign]
-    ending = hosting.MeetingEnd(relay)
-    await asyncio.gather(ending(), ending())
-    await ending()
+    # The host's app as it leaves, and the command line's clean-up, at once and after.
+    await asyncio.gather(hosting.end_meeting(relay), hosting.end_meeting(relay))
+    await hosting.end_meeting(relay)
     assert ends == [hosting.END_REASON]
     store.close()
 

@@ -9,7 +9,7 @@ import socket
 from websockets.exceptions import InvalidMessage
 
 from circle_room.protocol.close_codes import CloseCode
-from circle_room.protocol.errors import JoinRefused, RemoteProtocolError
+from circle_room.protocol.errors import CircleError, JoinRefused, RemoteProtocolError
 from circle_room.tui.client.reach import port_problem, why_unreachable
 
 URL = "ws://192.0.2.7:8765/tuesday"
@@ -43,3 +43,13 @@ def test_a_port_that_is_not_one_is_named() -> None:
     assert port_problem("h:99999/tuesday").startswith("The port in 'h:99999/tuesday' is not a")
     assert port_problem("ws://h:abc/tuesday") != ""
     assert port_problem("h:8765/tuesday") == port_problem("h/tuesday") == ""
+
+
+def test_our_own_errors_are_said_as_they_are() -> None:
+    class NotTheRelayExpected(CircleError):
+        pass
+
+    said = why_unreachable(
+        URL, NotTheRelayExpected("Not the relay in the join line; ask the host.")
+    )
+    assert said == "Not the relay in the join line; ask the host."
