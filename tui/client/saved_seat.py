@@ -185,7 +185,8 @@ class HeldSeat:
                 lock = _lock(directory / f"{stem}.lock")
                 if lock is None:
                     return  # A running client holds that seat: it is theirs to keep.
-                self._remove_files()
+                self._remove_files()  # A seat renamed: its old file goes.
+                _unlock(self._lock)
                 self._stem, self._lock = stem, lock
             _write_atomically(directory / f"{stem}.json", seat.to_bytes())
             self._saved = seat

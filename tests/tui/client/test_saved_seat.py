@@ -121,7 +121,9 @@ def test_forgetting_removes_the_seat(tmp_path: Path) -> None:
 def test_a_renamed_seat_moves_to_its_new_file(tmp_path: Path) -> None:
     held = shelf(tmp_path).take(URL)
     held.save(ANA)
+    before = len(os.listdir("/proc/self/fd"))
     held.save(replace(ANA, name="Ana B"))
+    assert len(os.listdir("/proc/self/fd")) == before  # The old lock was let go, not leaked.
     assert len([n for n in kept(tmp_path) if n.endswith(".json")]) == 1
     held.forget()
     assert kept(tmp_path) == []
