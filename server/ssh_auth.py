@@ -72,6 +72,8 @@ class LoginServer(asyncssh.SSHServer):
         self._seat: Seat | None = None
         """A kept seat this connection proved its own (given the right code)."""
         self._seated = False
+        self._titled = False
+        """The challenge's title ("Circle: tuesday") was sent: ssh prints it at every prompt."""
 
     # --- the connection ------------------------------------------------------------------
 
@@ -136,14 +138,15 @@ class LoginServer(asyncssh.SSHServer):
             self._failures = gateway.config.max_auth_failures - 1
             return _message(TooManyAttempts(wait).message)
         if room.record.needs_passcode and self._approved != room.name:
-            return _ask(room.name, "", PASSCODE_PROMPT, echo=False)
-        return _ask(room.name, "", NAME_PROMPT, echo=True)
+            return self._titled_once(_ask(room.name, "", PASSCODE_PROMPT, echo=False))
+        return self._titled_once(_ask(room.name, "", NAME_PROMPT, echo=True))
 
     async def validate_kbdint_response(self, username: str, responses: KbdIntResponse) -> Challenge:
         try:
             answer = await self._validate(responses)
         except TooManyAttempts:
             answer = False
+        answer = self._titled_once(answer)
         if answer is False:
             self._failures += 1
             if self._failures >= self._gateway.config.max_auth_failures and self._conn:
@@ -154,6 +157,18 @@ class LoginServer(asyncssh.SSHServer):
                     "Too many failed attempts.",
                 )
         return answer
+
+    def _titled_once(self, challenge: Challenge) -> Challenge:
+        """``challenge`` with its title only the first time: OpenSSH prints a title with
+        every prompt, so "Circle: tuesday" would stand above the passcode, the name, and
+        every try again."""
+        if not isinstance(challenge, tuple):
+            return challenge
+        if self._titled:
+            _, instructions, lang, prompts = challenge
+            return ("", instructions, lang, prompts)
+        self._titled = True
+        return challenge
 
     async def _validate(self, responses: KbdIntResponse) -> Challenge:
         gateway = self._gateway

@@ -259,7 +259,12 @@ async def log_in(tmux: Tmux, name: str, who: str, seat_code: str = "") -> None:
         await tmux.wait_for(name, r"Seat code:")
         tmux.type(name, seat_code)
         tmux.keys(name, "Enter")
-    await tmux.wait_for(name, r"I accept the agreements")
+        return  # Their seat, agreements accepted when it was first taken: straight in.
+    # ssh asked for the passcode and the name: the client asks for neither again.
+    join_box = (await tmux.wait_for(name, r"I accept the agreements")).split("Joining", 1)[-1]
+    assert f"You join as {who}." in join_box
+    assert "Your name in the circle:" not in join_box
+    assert "passcode" not in join_box.lower()
     tmux.keys(name, "Enter")
 
 
@@ -366,7 +371,7 @@ async def test_plain_mode_over_ssh_dash_t(served: Served, facilitator: Peer) -> 
 
     await expect("Type yes to accept them and join, or /quit to leave.")
     send("yes")
-    await expect("You are in the circle tuesday as Robin, with 2 people present.")
+    await expect("You are in the tuesday circle as Robin, with 2 people present.")
     await sam.client.pause("Let's take a breath")
     await expect("The facilitator paused the circle: Let's take a breath")
     await sam.client.resume()

@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -82,8 +83,29 @@ class Tmux:
             time.sleep(0.05)
         raise AssertionError(f"{pattern!r} stayed on {name}'s screen:\n{self.screen(name)}")
 
+    def pane_pid(self, name: str) -> int:
+        return int(self.run("list-panes", "-t", name, "-F", "#{pane_pid}").split()[0])
+
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+
+
+def client_pid(tmux: Tmux, name: str) -> int:
+    """The ``circle`` process running in the terminal ``name`` (a child of its shell)."""
+    shell = tmux.pane_pid(name)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue  # Gone while we looked.
+        if parent == shell and b"circle_room.tui" in argv:
+            found.append(int(entry.name))
+    [pid] = found
+    return pid
 
 
 @pytest.fixture
@@ -170,7 +192,7 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
     tmux.keys("Ana", "q")
     tmux.wait_for("Ana", r"Leave the circle\?")
     tmux.keys("Ana", "y")
-    tmux.wait_for("Ana", r"EXITED 0")
+    tmux.wait_for("Ana", r"You left the circle\. Take care\.\nEXITED 0")
     tmux.wait_for("host", r"Ana left\.")
 
     # The host ends the meeting; Ben's client is told and stops, not reconnecting.
@@ -181,8 +203,50 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
     screen = tmux.wait_for("host", r"EXITED 0").string
     assert f"listening on port {found.group(2)}" in screen
     assert "The meeting has ended. Thank you for hosting." in screen
+    assert "Fay left." not in tmux.screen("Ben")  # The meeting ended; the host did not leave it.
     tmux.keys("Ben", "q")
-    tmux.wait_for("Ben", r"EXITED 0")
+    tmux.wait_for("Ben", r"The meeting has ended\. Thank you for being here\.\nEXITED 0")
+
+
+def test_a_killed_circle_join_gets_its_seat_hand_and_stick_back(tmux: Tmux, tmp_path: Path) -> None:
+    env = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    env.update({k: os.environ[k] for k in KEPT if k in os.environ})
+    # Kept seats go to the state directory, as they would on a member's machine.
+    env["CIRCLE_STATE_DIR"] = str(tmp_path / "state")
+    host = circle(
+        "host", "--data-dir", str(tmp_path / "data"), "--port", "0", "--host", "127.0.0.1",
+        "--no-ssh", "--passcode", PASSCODE, "--name", "Fay",
+    )  # fmt: skip
+    tmux.start("host", host, env)
+    # The whole address as the host shows it (with the relay's fingerprint, where it has one).
+    address = tmux.wait_for("host", r"Join: circle join (127\.0\.0\.1:\d+/circle\S*)").group(1)
+
+    def join(name: str, terminal: str) -> None:
+        tmux.start(terminal, circle("join", address, "--name", name, "--passcode", PASSCODE), env)
+
+    for name in ("Ana", "Ben"):
+        join(name, name)
+        tmux.wait_for(name, r"What is shared here stays here\.")
+        tmux.keys(name, "Enter")
+        tmux.wait_for(name, rf"you: {name} \(member\)")
+    tmux.keys("Ana", "h")
+    tmux.wait_for("Ana", r"You hold the stick")
+    tmux.keys("Ana", "Escape")
+    tmux.keys("Ben", "h")
+    tmux.wait_for("host", r"Ben · hand 1")
+
+    # Each client is killed outright (no clean-up runs) and the same command started again.
+    for name, back in (("Ana", r"You hold the stick"), ("Ben", r"Ben \(you\) · hand 1")):
+        os.kill(client_pid(tmux, name), signal.SIGKILL)
+        tmux.wait_for(name, r"EXITED 137")
+        tmux.wait_for("host", rf"{name} ·[^│]*away")
+        join(name, f"{name}-again")
+        # No join screen and no "join under another name": the seat, hand and stick are back.
+        tmux.wait_for(f"{name}-again", back)
+        assert "What is shared here stays here." not in tmux.screen(f"{name}-again")
+        tmux.wait_for(f"{name}-again", rf"you: {name} \(member\)")
+    tmux.wait_for("host", r"Ben · hand 1")
+    assert "Ana is sharing" in tmux.screen("Ben-again")
 
 
 def test_plain_mode_does_not_show_the_passcode_as_it_is_typed(tmux: Tmux, tmp_path: Path) -> None:
@@ -203,7 +267,7 @@ def test_plain_mode_does_not_show_the_passcode_as_it_is_typed(tmux: Tmux, tmp_pa
     tmux.wait_for("ana", r"What is the room's passcode\?")
     tmux.type("ana", PASSCODE)
     tmux.keys("ana", "Enter")
-    tmux.wait_for("ana", r"You are in the circle tuesday as Ana")
+    tmux.wait_for("ana", r"You are in the tuesday circle as Ana")
     assert PASSCODE not in tmux.screen("ana")
     # Echo is back for everything after the passcode.
     tmux.type("ana", "/who")

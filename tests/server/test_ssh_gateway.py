@@ -77,6 +77,7 @@ class Answers(asyncssh.SSHClient):
     def __init__(self, answers: Sequence[str]) -> None:
         self.answers = list(answers)
         self.instructions: list[str] = []
+        self.titles: list[str] = []
 
     def kbdint_auth_requested(self) -> str:
         return ""
@@ -86,6 +87,8 @@ class Answers(asyncssh.SSHClient):
     ) -> list[str] | None:
         if instructions:
             self.instructions.append(instructions)
+        if name:
+            self.titles.append(name)
         if not prompts:
             return []
         if len(self.answers) < len(prompts):
@@ -242,6 +245,16 @@ async def test_a_name_in_use_is_asked_again(
     conn.close()
 
 
+async def test_the_room_is_named_once_not_above_every_prompt(
+    gateway: SSHGateway, join: JoinFn, running: RunningRelay
+) -> None:
+    await join(running.url, "Dana", passcode=PASSCODE)
+    conn, client = await connect(gateway, "teapot", PASSCODE, "Dana", "Robin")
+    assert client.titles == [f"Circle: {ROOM}"]  # Four prompts, one title.
+    assert len(client.instructions) == 2  # The wrong passcode and the name taken still say so.
+    conn.close()
+
+
 # --- plain mode without a PTY ---------------------------------------------------------------------
 
 
@@ -256,7 +269,7 @@ async def test_plain_mode_drop_and_exact_resume(
     await screen.expect("Type yes to accept them and join")
     screen.type("yes")
     code = seat_code(await screen.expect("If you are disconnected, reconnect and give the name"))
-    await screen.expect("You are in the circle tuesday as Robin, with 3 people present.")
+    await screen.expect("You are in the tuesday circle as Robin, with 3 people present.")
     screen.type("/hand")
     await screen.expect("You have the stick.")
     screen.type("Thank you all for being here.")
@@ -293,7 +306,7 @@ async def test_a_dumb_terminal_gets_plain_mode_with_echo(gateway: SSHGateway) ->
     await screen.expect("Type yes to accept them and join")
     process.stdin.write("yes\r")
     await screen.expect("yes")  # Echoed, as a terminal in raw mode needs.
-    await screen.expect("You are in the circle tuesday as Robin")
+    await screen.expect("You are in the tuesday circle as Robin")
     process.stdin.write("/whx\x7fo\r")
     await screen.expect("In the circle: Robin (you).")
     assert all("\x1b" not in line for line in screen.lines)
@@ -390,7 +403,7 @@ async def test_an_away_seat_is_not_taken_by_its_name_alone(
     await screen.expect("Type yes to accept them and join")
     screen.type("yes")
     code = seat_code(await screen.expect("the seat code"))
-    await screen.expect("You are in the circle tuesday as Robin")
+    await screen.expect("You are in the tuesday circle as Robin")
     robin = running.room.state.find_name("Robin")
     assert robin is not None
     conn.abort()
@@ -432,7 +445,7 @@ async def test_ssh_seats_do_not_share_the_relays_loopback_passcode_limit(
     screen = Screen(await conn.create_process(term_type=None))
     await screen.expect("Type yes to accept them and join")
     screen.type("yes")
-    await screen.expect("You are in the circle tuesday as Robin")
+    await screen.expect("You are in the tuesday circle as Robin")
     conn.close()
 
 

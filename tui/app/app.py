@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from circle_room.protocol.close_codes import CloseCode
-from circle_room.protocol.messages import Error
+from circle_room.protocol.messages import Error, Greeting
 from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.text import clean_line
 from circle_room.tui.app import link
@@ -102,7 +102,14 @@ class CircleApp(App[None]):
         join_hint: str = "",
         hosting: bool = False,
         high_contrast: bool = False,
+        end_meeting: Callable[[], Awaitable[None]] | None = None,
+        notice: str = "",
     ) -> None:
+        """``end_meeting`` (for the host, whose process runs the relay) ends the
+        meeting for everyone: leaving calls it instead of saying goodbye, so the
+        members hear that the meeting ended, not that the host left. ``notice``
+        is shown on the join screen and once the circle opens (an SSH seat's code).
+        """
         super().__init__()
         self.details = details
         self.dialer = dialer or Dialer(details.url, clock)
@@ -116,6 +123,12 @@ class CircleApp(App[None]):
         """The live connection (read-only for everyone but the worker)."""
         self.quiet = False
         """Set by a quiet exit: the command line clears the terminal after."""
+        self.farewell = ""
+        """How the meeting ended for this member, in a line for the terminal after the app."""
+        self._end_meeting = end_meeting
+        self._notice = notice
+        self._resuming = False
+        """Taking back a seat kept from an earlier run, not joining."""
         self._outbox: asyncio.Queue[Outgoing] = asyncio.Queue()
         self._circle: CircleScreen | None = None
         self._pause: PauseScreen | None = None
@@ -134,9 +147,14 @@ class CircleApp(App[None]):
         self._begin()
 
     def _begin(self) -> None:
-        # A facilitator with a name goes straight in; without one, the join
+        # A seat kept from an earlier run is taken back without asking anything:
+        # if it is gone, the relay's refusal brings the join screen. A
+        # facilitator with a name goes straight in; without one, the join
         # screen asks for it like anyone else's.
-        if self.details.key and self.details.name:
+        self._resuming = self.dialer.kept is not None
+        if self._resuming:
+            self._connect(self.details, agreed=False)
+        elif self.details.key and self.details.name:
             self._connect(self.details)
         else:
             self._greet()
@@ -148,18 +166,25 @@ class CircleApp(App[None]):
         await link.greet(self, self.dialer)
 
     @work(exclusive=True, exit_on_error=False, group="link")
-    async def _connect(self, details: Details) -> None:
-        await link.run(self, self.dialer, details, self._outbox)
+    async def _connect(self, details: Details, agreed: bool = True) -> None:
+        await link.run(self, self.dialer, details, self._outbox, agreed)
 
     # --- joining -------------------------------------------------------------------------
 
     def on_greeted(self, message: link.Greeted) -> None:
         greeting, details = message.greeting, self.details
-        has_passcode = bool(details.passcode) or not greeting.needs_passcode
-        if not greeting.agreements and details.name and has_passcode:
+        agreed = details.agreed or not greeting.agreements
+        has_passcode = details.locked or bool(details.passcode) or not greeting.needs_passcode
+        if agreed and details.name and has_passcode:
             self._connect(details)
         else:
-            self.push_screen(JoinScreen(greeting, details.name, details.passcode))
+            self.push_screen(self._join_screen(greeting))
+
+    def _join_screen(self, greeting: Greeting) -> JoinScreen:
+        details = self.details
+        return JoinScreen(
+            greeting, details.name, details.passcode, locked=details.locked, notice=self._notice
+        )
 
     def on_join_screen_submitted(self, message: JoinScreen.Submitted) -> None:
         self.details = replace(self.details, name=message.name, passcode=message.passcode)
@@ -167,12 +192,21 @@ class CircleApp(App[None]):
 
     def on_not_joined(self, message: link.NotJoined) -> None:
         refused, screen = message.refused, self.screen
+        if self._resuming:
+            # The kept seat is gone and joining afresh needs what only the
+            # member can give: ask for it as on a first visit, without blame.
+            self._resuming = False
+            self.dialer.forget_seat()
+            self._greet()
+            return
         retryable = refused.refusal in RETRYABLE
+        if self.details.locked:  # Only the agreements are this screen's to fix.
+            retryable = refused.refusal is RefusalCode.AGREEMENTS
         if isinstance(screen, JoinScreen) and retryable:
             screen.busy = False
             screen.error = refused.message
         elif refused.greeting is not None and retryable and not self.details.key:
-            join = JoinScreen(refused.greeting, self.details.name, self.details.passcode)
+            join = self._join_screen(refused.greeting)
             self.push_screen(join)
             join.error = refused.message
         else:
@@ -185,7 +219,12 @@ class CircleApp(App[None]):
         self.switch_screen(ConnectingScreen(self.dialer.url))
         self._begin()
 
+    def on_join_screen_cancelled(self) -> None:
+        self.farewell = "You did not join. Take care."
+        self.exit()
+
     def on_joined(self, message: link.Joined) -> None:
+        self._resuming = False
         self.client = message.client
         security = message.client.security
         if security is not None and security.protection is Protection.FIRST_USE:
@@ -196,6 +235,8 @@ class CircleApp(App[None]):
             self.pop_screen()
         self.switch_screen(self._circle)
         self._show()
+        if self._notice:  # Only now: on the join screen it would cover the button.
+            self.notify(self._notice, timeout=60, markup=False)
 
     # --- following the meeting -----------------------------------------------------------
 
@@ -246,6 +287,7 @@ class CircleApp(App[None]):
         if self._leaving:
             self.exit()
             return
+        self.dialer.forget_seat()  # The relay ended it for good: nothing to come back to.
         if message.status.removed:
             self._end("A facilitator removed you from this meeting.", closing="Take care.")
             return
@@ -260,6 +302,7 @@ class CircleApp(App[None]):
     ) -> None:
         self.meeting = None
         self._circle = self._pause = None
+        self.farewell = " ".join(part for part in (title, detail, closing) if part)
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(EndedScreen(title, detail, can_retry, closing))
@@ -283,12 +326,23 @@ class CircleApp(App[None]):
 
     def _leave(self, quiet: bool) -> None:
         self.quiet = self.quiet or quiet
+        self.dialer.forget_seat()  # Leaving is for good, even if the goodbye is lost.
         if self.meeting is None or self._leaving:
             self.exit()
             return
         self._leaving = True
-        self._outbox.put_nowait(link.Depart(quiet))
+        if self._end_meeting is not None:
+            self._close_meeting()
+        else:
+            self.farewell = "" if quiet else "You left the circle. Take care."
+            self._outbox.put_nowait(link.Depart(quiet))
         self.set_timer(LEAVE_TIMEOUT + 0.5, self.exit)
+
+    @work(exit_on_error=False, group="ending")
+    async def _close_meeting(self) -> None:
+        assert self._end_meeting is not None
+        await self._end_meeting()
+        self.exit()
 
     def on_departed(self, message: link.Departed) -> None:
         self.exit()

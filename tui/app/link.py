@@ -24,6 +24,9 @@ from circle_room.protocol.errors import ClientClosed, JoinRefused, RemoteProtoco
 from circle_room.protocol.messages import Command, Greeting, Welcome
 from circle_room.tui.client.address import normalise_url
 from circle_room.tui.client.connection import CircleClient, fetch_greeting
+from circle_room.tui.client.reach import why_unreachable
+from circle_room.tui.client.resumable import keeping_seat
+from circle_room.tui.client.saved_seat import HeldSeat, SavedSeat
 from circle_room.tui.client.updates import Status, StatusChanged, Update
 
 
@@ -36,6 +39,10 @@ class Details:
     passcode: str = ""
     key: str = ""
     """A facilitator key joins as facilitator and skips the join screen."""
+    locked: bool = False
+    """The name and passcode were checked already (an SSH seat): never ask for them."""
+    agreed: bool = False
+    """The agreements were accepted already (a seat taken back): no join screen."""
 
 
 @dataclass(frozen=True)
@@ -53,11 +60,34 @@ class Dialer:
 
     ``clock`` is the app's: the client times what it receives by it, so the
     relay's clock is estimated against the same local time the screens use.
+    ``seat`` keeps this member's seat across runs of ``circle join``: the
+    first client takes back the seat it holds, if any, and every client keeps
+    its own seat there. ``greeting`` is one read already (the command line
+    checks the address before opening the app): it is not asked for again.
     """
 
-    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        url: str,
+        clock: Callable[[], float] = time.time,
+        *,
+        seat: HeldSeat | None = None,
+        greeting: Greeting | None = None,
+    ) -> None:
         self.url = normalise_url(url)
         self.clock = clock
+        self.seat = seat
+        self._greeting = greeting
+
+    @property
+    def kept(self) -> SavedSeat | None:
+        """A seat kept from an earlier run, to take back instead of joining."""
+        return self.seat.saved if self.seat is not None else None
+
+    def forget_seat(self) -> None:
+        """The meeting is over for this member: keep their seat no longer."""
+        if self.seat is not None:
+            self.seat.forget()
 
     async def greeting(self) -> Greeting:
         """Read the room's greeting and hang up before saying hello.
@@ -65,9 +95,20 @@ class Dialer:
         Raises ``JoinRefused`` (no such room), ``RemoteProtocolError`` (not a
         relay) or ``OSError``.
         """
-        return await fetch_greeting(self.url)
+        known, self._greeting = self._greeting, None
+        return known if known is not None else await fetch_greeting(self.url)
 
     def client(self, details: Details, agreed: bool) -> CircleClient:
+        if self.seat is not None:
+            return keeping_seat(
+                self.seat,
+                self.url,
+                name=details.name,
+                passcode=details.passcode,
+                key=details.key,
+                agreed=agreed,
+                clock=self.clock,
+            )
         return CircleClient(
             self.url,
             name=details.name,
@@ -205,5 +246,4 @@ async def _send(app: App[Any], client: CircleClient, outbox: asyncio.Queue[Outgo
 
 
 def _reach_error(url: str, exc: BaseException) -> str:
-    detail = str(exc) or type(exc).__name__
-    return f"Could not reach {url}: {detail}"
+    return why_unreachable(url, exc)

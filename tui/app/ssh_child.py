@@ -10,12 +10,14 @@ is ``circle join`` plus what a seat behind the gateway needs:
   processes could read them: a one-time join ticket that stands in for the
   passcode (sent as ``Hello.ticket``), the credentials to resume the seat,
   and the seat code;
-- the name and the ticket are fixed: the gateway already checked them, so
-  the join screen asks for no passcode, and whatever its name field says,
-  this seat joins as itself;
+- the name and the ticket are fixed: ssh already asked for the passcode and
+  the name, so the join screen asks for neither (it shows the agreements,
+  which ssh did not), and a seat taken back with its seat code goes straight
+  in, as its agreements were accepted when it was first taken;
 - it reports its own credentials on ``CIRCLE_REPORT_FD`` each time it is welcomed;
-- the seat code is printed before the app starts and after it ends, and shown
-  as a notification when it opens;
+- the seat code is printed before the app starts and after it ends, shown on
+  the join screen, and as a notification once the circle opens (not before:
+  it would cover the join button);
 - the mouse stays off when ``CIRCLE_NO_MOUSE=1``: mouse reporting left on by a
   dropped session garbles the member's terminal.
 """
@@ -29,10 +31,9 @@ import json
 import os
 import sys
 import termios
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from circle_room.protocol.handoff import seat_code_line
-from circle_room.protocol.messages import Greeting
 from circle_room.tui.app.terminal import CLEAR_SCREEN
 from circle_room.tui.client.connection import CircleClient
 from circle_room.tui.client.resumable import Credentials, ResumableClient
@@ -101,10 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     resume = [kept] if kept is not None and kept.name.casefold() == name.casefold() else []
 
     class SeatDialer(Dialer):
-        async def greeting(self) -> Greeting:
-            # The ticket stands in for the passcode: for this seat, there is none to ask.
-            return replace(await super().greeting(), needs_passcode=False)
-
         def client(self, details: Details, agreed: bool) -> CircleClient:
             # The seat is already authenticated: its name and ticket are not up for change.
             return ResumableClient(
@@ -116,17 +113,15 @@ def main(argv: list[str] | None = None) -> int:
                 on_seated=report,
             )
 
-    class SeatApp(CircleApp):
-        def on_ready(self) -> None:
-            if code_line:
-                self.notify(code_line, title="Your seat code", timeout=60, markup=False)
-
-    app = SeatApp(Details(args.url, name), dialer=SeatDialer(args.url))
+    details = Details(args.url, name, locked=True, agreed=bool(resume))
+    app = CircleApp(details, dialer=SeatDialer(args.url), notice=code_line)
     app.run(mouse=mouse)
     if app.quiet:
         sys.stdout.write(CLEAR_SCREEN)
-    elif code_line:
-        sys.stdout.write(code_line + "\r\n")
+    elif app.farewell or code_line:
+        # Over and done, a farewell; otherwise the seat is still theirs: its code.
+        # The terminal is raw (no line discipline adds the \r), so say it.
+        sys.stdout.write((app.farewell or code_line) + "\r\n")
     sys.stdout.flush()
     return app.return_code or 0
 

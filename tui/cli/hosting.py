@@ -7,9 +7,12 @@ connects to it over loopback like any member.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
+import shlex
 import socket
+import weakref
 from dataclasses import dataclass
 
 from circle_room.server.relay import Relay
@@ -93,8 +96,14 @@ def join_command(address: str, passcode: str = "") -> str:
     """
     line = f"circle join {address}"
     if passcode:
-        line += f" --passcode {passcode}"
+        line += f" --passcode {said_passcode(passcode)}"
     return line
+
+
+def said_passcode(passcode: str) -> str:
+    """``passcode`` as the host shows it: quoted when it must be to paste it whole
+    (``'blue kettle'``); three plain words stay as they are."""
+    return shlex.quote(passcode)
 
 
 async def end_meeting(relay: Relay) -> None:
@@ -102,5 +111,16 @@ async def end_meeting(relay: Relay) -> None:
 
     A final close code stops their clients from reconnecting; the relay's own
     ``close`` (code 1001) would make them wait for a relay that is not coming back.
+    The meeting ends once, however often this is called: by the host's app as it
+    leaves (before its own connection closes, so members hear that the meeting
+    ended, not that the host left), then by the command line's clean-up.
     """
-    await relay.end_meeting(END_REASON)
+    ending = _ENDING.get(relay)
+    if ending is None:
+        ending = _ENDING[relay] = asyncio.ensure_future(relay.end_meeting(END_REASON))
+    # Shielded: an app that exits mid-way must not cut the goodbyes short.
+    await asyncio.shield(ending)
+
+
+_ENDING: weakref.WeakKeyDictionary[Relay, asyncio.Future[None]] = weakref.WeakKeyDictionary()
+"""The ending of each relay's meeting, once begun."""

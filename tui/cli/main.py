@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -22,9 +21,8 @@ from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, StoreError, default_data_dir
 from circle_room.server.tls import TLSSetupError, own_certificate
-from circle_room.tui.app.terminal import CLEAR_SCREEN
-from circle_room.tui.cli import tls
-from circle_room.tui.client.address import normalise_url
+from circle_room.tui.cli import joining, tls
+from circle_room.tui.cli.problems import Parser, cannot_listen, port_number, say
 
 if TYPE_CHECKING:
     from circle_room.tui.app.app import CircleApp
@@ -83,7 +81,12 @@ async def _serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await relay.start(args.host, args.port, relay_tls.context if relay_tls else None)
+    try:
+        await relay.start(args.host, args.port, relay_tls.context if relay_tls else None)
+    except OSError as exc:
+        say(cannot_listen("--port", args.host, args.port, exc))
+        store.close()
+        return 2
     scheme = "wss" if relay_tls else "ws"
     print(f"Circle relay listening on {scheme}://{args.host}:{relay.port}/ROOM", flush=True)
     member = tls.member_address("HOST", relay.port, "ROOM", relay_tls)
@@ -93,7 +96,15 @@ async def _serve(args: argparse.Namespace) -> int:
         from circle_room.tui.cli.gateway import open_gateway
 
         relay_url = tls.local_url(_loopback(args.host), relay.port, relay_tls)
-        gateway = await open_gateway(relay, _data_dir(args), args.host, args.ssh_port, relay_url)
+        try:
+            gateway = await open_gateway(
+                relay, _data_dir(args), args.host, args.ssh_port, relay_url
+            )
+        except OSError as exc:
+            say(cannot_listen("--ssh-port", args.host, args.ssh_port, exc))
+            await relay.close()
+            store.close()
+            return 2
         print(f"SSH gateway listening on port {gateway.port}: ssh -C -p {gateway.port} ROOM@HOST")
     print("\n".join(tls.fingerprint_lines(relay_tls, gateway.fingerprint if gateway else "")))
     sys.stdout.flush()
@@ -108,32 +119,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def _finish(app: CircleApp) -> int:
-    if app.quiet:
-        sys.stdout.write(CLEAR_SCREEN)
-        sys.stdout.flush()
-    return app.return_code or 0
-
-
-def _join(args: argparse.Namespace) -> int:
-    try:
-        url = normalise_url(args.url)
-    except ValueError as exc:
-        print(f"circle: {exc}", file=sys.stderr)
-        return 2
-    # Flags are visible to every user in ``ps``; the environment is not.
-    passcode = args.passcode or os.environ.get("CIRCLE_PASSCODE", "")
-    key = args.key or os.environ.get("CIRCLE_KEY", "")
-    if args.plain:
-        from circle_room.tui.plain.session import run_local
-
-        return asyncio.run(run_local(url, name=args.name or "", passcode=passcode, key=key))
-    from circle_room.tui.app.app import CircleApp
-    from circle_room.tui.app.link import Details
-
-    details = Details(url, args.name or "", passcode, key)
-    app = CircleApp(details, high_contrast=args.high_contrast)
-    app.run()
-    return _finish(app)
+    return joining.finish(app.return_code or 0, quiet=app.quiet, farewell=app.farewell)
 
 
 def _loopback(host: str) -> str:
@@ -147,7 +133,13 @@ def _loopback(host: str) -> str:
 async def _host(args: argparse.Namespace) -> int:
     from circle_room.tui.app.app import CircleApp
     from circle_room.tui.app.link import Details
-    from circle_room.tui.cli.hosting import end_meeting, join_command, prepare_room, public_address
+    from circle_room.tui.cli.hosting import (
+        end_meeting,
+        join_command,
+        prepare_room,
+        public_address,
+        said_passcode,
+    )
 
     store = Store(_data_dir(args))
     try:
@@ -161,7 +153,7 @@ async def _host(args: argparse.Namespace) -> int:
     try:
         await relay.start(args.host, args.port, relay_tls.context if relay_tls else None)
     except OSError as exc:
-        print(f"circle: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        say(cannot_listen("--port", args.host, args.port, exc))
         store.close()
         return 2
     port = relay.port
@@ -173,7 +165,8 @@ async def _host(args: argparse.Namespace) -> int:
         try:
             gateway = await open_gateway(relay, _data_dir(args), args.host, args.ssh_port, local)
         except OSError as exc:
-            print(f"circle: no SSH gateway on port {args.ssh_port}: {exc}", file=sys.stderr)
+            problem = cannot_listen("--ssh-port", args.host, args.ssh_port, exc)
+            say(f"{problem} Carrying on without SSH: members join with circle join.")
     ssh_port = gateway.port if gateway else None
     address, public_port = public_address(args.host), port
     tunnel = None
@@ -198,13 +191,13 @@ async def _host(args: argparse.Namespace) -> int:
         print("or, with nothing installed, over SSH:")
         print("\n".join(ssh_instructions(address, ssh_port, hosted.room)))
     if hosted.passcode:
-        print(f"passcode: {hosted.passcode}")
+        print(f"passcode: {said_passcode(hosted.passcode)}")
     print("\n".join(tls.fingerprint_lines(relay_tls, gateway.fingerprint if gateway else "")))
     # The key makes its holder a host who cannot be removed: it is not for
     # sharing. Co-facilitators join as members and are promoted in the app.
     print("To add a co-facilitator, promote them from the member menu (enter).", flush=True)
     # One line each: the join line with its fingerprint fills most of 80 columns.
-    hint = join + (f"\npasscode: {hosted.passcode}" if hosted.passcode else "")
+    hint = join + (f"\npasscode: {said_passcode(hosted.passcode)}" if hosted.passcode else "")
     if gateway is not None and ssh_port:
         from circle_room.server.ssh_keys import ssh_command
 
@@ -214,6 +207,7 @@ async def _host(args: argparse.Namespace) -> int:
         join_hint=hint,
         hosting=True,
         high_contrast=args.high_contrast,
+        end_meeting=lambda: end_meeting(relay),
     )
     try:
         await app.run_async()
@@ -250,11 +244,9 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="circle", description="A terminal meeting room for peer-support groups."
-    )
+    parser = Parser(prog="circle", description="A terminal meeting room for peer-support groups.")
     parser.add_argument("--version", action="version", version=f"circle {_version()}")
-    data = argparse.ArgumentParser(add_help=False)
+    data = Parser(add_help=False)
     data.add_argument("--data-dir", help="where rooms are kept (default: your user data dir)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -269,15 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", parents=[data], help="run the relay for all rooms")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    serve.add_argument("--port", type=port_number, default=8765, help="port (0 picks a free one)")
     serve.add_argument("--no-compression", action="store_true", help="turn off deflate")
     serve.add_argument(
-        "--ssh-port", type=int, help="also let members join over SSH on this port (0: any free)"
+        "--ssh-port",
+        type=port_number,
+        help="also let members join over SSH on this port (0: any free)",
     )
     tls.add_options(serve)
     serve.set_defaults(run=lambda a: asyncio.run(_serve(a)))
 
-    look = argparse.ArgumentParser(add_help=False)
+    look = Parser(add_help=False)
     look.add_argument(
         "--high-contrast", action="store_true", help="a high-contrast theme (NO_COLOR is honoured)"
     )
@@ -295,10 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     host.add_argument("--name", default="Host", help="your name in the circle")
     host.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
-    host.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    host.add_argument("--port", type=port_number, default=8765, help="port (0 picks a free one)")
     host.add_argument("--no-compression", action="store_true", help="turn off deflate")
     host.add_argument(
-        "--ssh-port", type=int, default=2222, help="SSH gateway port (default 2222; 0: any free)"
+        "--ssh-port",
+        type=port_number,
+        default=2222,
+        help="SSH gateway port (default 2222; 0: any free)",
     )
     host.add_argument("--no-ssh", action="store_true", help="no SSH gateway")
     host.add_argument(
@@ -332,7 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="plain line mode: one line per event, for screen readers and dumb terminals",
     )
-    join.set_defaults(run=_join)
+    join.add_argument(
+        "--state-dir",
+        help="where your seat is kept while you are in, so a closed client gets it back "
+        "(default: your user state dir, or CIRCLE_STATE_DIR)",
+    )
+    join.set_defaults(run=joining.join)
 
     demo = sub.add_parser(
         "demo",
@@ -350,7 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    result: int = args.run(args)
+    try:
+        result: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C while starting: the shell's convention, and no traceback.
     return result
 
 

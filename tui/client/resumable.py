@@ -9,18 +9,24 @@ first connection and tells its owner the credentials each time it is welcomed.
 Given the state and seq the last client had, it resumes exactly (the relay
 replays what was missed); given only the token, it asks for a fresh state
 (its seat, hand and stick are kept, and it is told it may have missed part).
+
+``keeping_seat`` does the same for ``circle join`` across runs of the
+program: its seat is kept on disk (``tui.client.saved_seat``), and a client
+started again takes it back.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from circle_room.protocol.handoff import FRESH_EPOCH, Credentials
 from circle_room.protocol.messages import Resume, Welcome
 from circle_room.tui.client.connection import CircleClient
+from circle_room.tui.client.saved_seat import HeldSeat, SavedSeat
 
-__all__ = ["FRESH_EPOCH", "Credentials", "ResumableClient"]
+__all__ = ["FRESH_EPOCH", "Credentials", "ResumableClient", "keeping_seat"]
 
 
 class ResumableClient(CircleClient):
@@ -60,3 +66,41 @@ class ResumableClient(CircleClient):
         """The name the room knows us by (cleaned by the relay), else the one we gave."""
         member = self.state.members.get(self.member_id)
         return member.name if member is not None else self.name
+
+
+def keeping_seat(
+    held: HeldSeat,
+    url: str,
+    *,
+    clock: Callable[[], float] = time.time,
+    **kwargs: Any,
+) -> CircleClient:
+    """A client for ``url`` that takes back the seat ``held`` kept, if any, and keeps
+    its own seat there each time it is welcomed (reconnections included).
+
+    Taking the seat back asks for the room as it is now. If the seat is gone
+    (its grace ran out), the relay treats the hello as a new join with the
+    name, passcode and agreement given here. Forgetting the seat when the
+    meeting is over for this member is the caller's part (``held.forget``).
+    """
+    saved = held.saved
+    if saved is not None and not kwargs.get("name"):
+        kwargs["name"] = saved.name
+
+    def welcomed(welcome: Welcome) -> None:
+        member = client.state.members.get(welcome.member_id)
+        seat = SavedSeat(
+            url=client.url,
+            room=client.meeting.room,
+            name=member.name if member is not None else client.name,
+            member_id=welcome.member_id,
+            token=welcome.token,
+            epoch=welcome.epoch,
+            seq=welcome.seq,
+            saved_at=clock(),
+        )
+        held.save(seat)
+
+    resume = saved.resume() if saved is not None else None
+    client = CircleClient(url, resume=resume, on_welcome=welcomed, clock=clock, **kwargs)
+    return client

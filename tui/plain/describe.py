@@ -71,10 +71,16 @@ def welcome_lines(state: RoomState, me: int, room: str) -> list[str]:
         ]
     here = len(state.present())
     lines = [
-        f"You are in the circle {clean_line(room)} as {name_of(state, me, 0)}, "
+        f"You are in {_the_circle(room)} as {name_of(state, me, 0)}, "
         f"with {people(here)} present. Type /help for the commands."
     ]
     return lines + status_lines(state, me)
+
+
+def _the_circle(room: str) -> str:
+    """ "the tuesday circle", or "the circle" for the room called circle (not "circle circle")."""
+    name = clean_line(room)
+    return "the circle" if name.casefold() == "circle" else f"the {name} circle"
 
 
 def status_lines(state: RoomState, me: int) -> list[str]:
@@ -128,8 +134,7 @@ def _member_part(state: RoomState, member: Member, me: int) -> str:
 
 
 def agreement_lines(room: str, agreements: tuple[str, ...]) -> list[str]:
-    name = clean_line(room)
-    lines = ["Welcome to the circle." if name == "circle" else f"Welcome to the {name} circle."]
+    lines = [f"Welcome to {_the_circle(room)}."]
     if agreements:
         lines.extend(_agreements(agreements))
         lines.append("Type yes to accept them and join, or /quit to leave.")

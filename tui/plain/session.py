@@ -9,9 +9,12 @@ has already folded each event in and worded it (``tui.client.narrator``);
 ``tui.plain.text`` says those words as lines and reads typed lines as
 commands. This module only waits for lines and updates.
 
-``run_plain`` returns 0 after leaving or when the meeting ended, 1 when the
+``PlainSession.run`` returns 0 after leaving or when the meeting ended, 1 when the
 member could not join. Cancelling it (a dropped SSH session) closes the
 connection without leaving, so the member keeps their seat for the grace period.
+Given a ``HeldSeat`` (``circle join --plain``), a session takes back the seat
+an earlier run kept, keeps its own there, and forgets it once the meeting is
+over for the member.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from circle_room.protocol.messages import Error, Greeting, Welcome
 from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.text import checked_name, clean_line
 from circle_room.tui.client.connection import LEAVE_TIMEOUT, CircleClient, fetch_greeting
-from circle_room.tui.client.resumable import ResumableClient
+from circle_room.tui.client.reach import why_unreachable
+from circle_room.tui.client.resumable import ResumableClient, keeping_seat
+from circle_room.tui.client.saved_seat import HeldSeat
 from circle_room.tui.client.trust import Protection, describe, plain_warning
 from circle_room.tui.client.updates import Received, Resynced, Status, StatusChanged, Update
 from circle_room.tui.plain import text as text
@@ -74,8 +79,16 @@ class PlainSession:
         on_joined: Callable[[CircleClient], None] | None = None,
         locked: bool = False,
         clock: Callable[[], float] = time.time,
+        greeting: Greeting | None = None,
+        seat: HeldSeat | None = None,
     ) -> None:
-        """``locked``: the name and passcode were checked already; never ask for others."""
+        """``locked``: the name and passcode were checked already; never ask for others.
+        ``greeting``: the room's, read already. ``seat``: where the seat is kept."""
+        kept = seat.saved if seat is not None else None
+        if kept is not None and not name:
+            name = kept.name
+        self._kept_token = kept.token if kept is not None else ""
+        """The relay welcomes a seat taken back with its old token."""
         self.url = url
         self.source = source
         self.write = write
@@ -87,6 +100,8 @@ class PlainSession:
         self._on_joined = on_joined
         self._locked = locked
         self._clock = clock
+        self._greeting = greeting
+        self._seat = seat
         self.client: CircleClient | None = None
         self._nudged = 0
         self._ended = StatusChanged(Status.CLOSED)
@@ -95,6 +110,13 @@ class PlainSession:
         self._leaving = False
 
     def _default_client(self, *, name: str, passcode: str, key: str) -> CircleClient:
+        if self._seat is not None:
+            # Taking a seat back, nobody accepted the agreements for a new one: if
+            # it is gone, the relay refuses rather than seat someone who never saw them.
+            agreed = self._seat.saved is None
+            return keeping_seat(
+                self._seat, self.url, name=name, passcode=passcode, key=key, agreed=agreed
+            )
         return CircleClient(
             self.url, name=name, passcode=passcode, key=key, agreed=True, clock=self._clock
         )
@@ -112,21 +134,19 @@ class PlainSession:
             return None
         return line.strip()
 
+    @property
+    def _taking_back(self) -> bool:
+        return self._seat is not None and self._seat.saved is not None
+
     async def run(self) -> int:
         if warning := plain_warning(self.url):  # Before anyone types a passcode.
             self.say(warning)
         try:
-            greeting = await fetch_greeting(self.url)
-        except JoinRefused as refused:
-            self.say(clean_line(refused.message))
+            greeting = self._greeting or await fetch_greeting(self.url)
+        except (JoinRefused, RemoteProtocolError, OSError) as exc:
+            self.say(why_unreachable(self.url, exc))
             return 1
-        except RemoteProtocolError as exc:
-            self.say(clean_line(str(exc)))
-            return 1
-        except OSError as exc:
-            self.say(f"Could not reach {self.url}: {clean_line(str(exc))}")
-            return 1
-        if greeting.locked and not self.key:
+        if greeting.locked and not self.key and not self._taking_back:
             # Say so before asking anyone to read agreements or type a passcode.
             self.say("The room is locked right now; ask the facilitator to open it.")
             return 1
@@ -136,8 +156,10 @@ class PlainSession:
         return await self._meet(greeting, welcome)
 
     async def _join(self, greeting: Greeting) -> Welcome | None:
-        self.say(*text.agreement_lines(greeting.room, greeting.agreements))
-        if greeting.agreements and not self.agreed:
+        taking_back = self._taking_back
+        if not taking_back:
+            self.say(*text.agreement_lines(greeting.room, greeting.agreements))
+        if greeting.agreements and not self.agreed and not taking_back:
             while True:
                 answer = await self._answer()
                 if answer is None:
@@ -156,7 +178,8 @@ class PlainSession:
                 except Refused as refused:
                     self.say(refused.message)
                     continue
-            if greeting.needs_passcode and not self.passcode and not self.key and not self._locked:
+            asked = self.passcode or self.key or self._locked or taking_back
+            if greeting.needs_passcode and not asked:
                 passcode = await self.ask("What is the room's passcode?", secret=True)
                 if passcode is None:
                     return None
@@ -165,6 +188,10 @@ class PlainSession:
             try:
                 welcome = await client.connect()
             except JoinRefused as refused:
+                if taking_back and self._seat is not None:
+                    # The kept seat is gone: join as on a first visit, without blame.
+                    self._seat.forget()
+                    return await self._join(greeting)
                 self.say(clean_line(refused.message))
                 if self._locked:
                     return None
@@ -179,7 +206,7 @@ class PlainSession:
                 self.say(clean_line(str(exc)))
                 return None
             except (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError) as exc:
-                self.say(f"Could not reach {self.url}: {clean_line(str(exc))}")
+                self.say(why_unreachable(self.url, exc))
                 return None
             self.client = client
             security = client.security
@@ -202,6 +229,10 @@ class PlainSession:
         assert client is not None
         if welcome.resumed:
             self.say("Welcome back. Here is what happened while you were away.")
+        elif self._kept_token and welcome.token == self._kept_token:
+            # Where the room is now follows, with a word on what was missed.
+            who = text.name_of(client.state, client.member_id, 0)
+            self.say(f"Welcome back, {who}: your seat was kept.")
         else:
             self.say(*text.welcome_lines(client.state, client.member_id, greeting.room))
         tasks = {
@@ -219,6 +250,8 @@ class PlainSession:
                 # Cancelled (the SSH session dropped): keep the seat, do not leave.
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.close(), LEAVE_TIMEOUT)
+            elif self._seat is not None:
+                self._seat.forget()  # Left, removed, or the meeting ended: nothing to keep.
         return 0
 
     async def _follow(self, client: CircleClient) -> None:
@@ -288,24 +321,27 @@ class PlainSession:
         self.say("You left quietly. Take care." if quiet else "You left the circle. Take care.")
 
 
-async def run_plain(
+async def run_local(
     url: str,
-    source: LineSource,
-    write: Write,
     *,
     name: str = "",
     passcode: str = "",
     key: str = "",
-    agreed: bool = False,
+    greeting: Greeting | None = None,
+    seat: HeldSeat | None = None,
 ) -> int:
-    """Join ``url`` in plain mode; see ``PlainSession`` for the rest."""
-    session = PlainSession(url, source, write, name=name, passcode=passcode, key=key, agreed=agreed)
+    """Plain mode on this process's standard input and output (``circle join --plain``)."""
+    session = PlainSession(
+        url,
+        StdinLines(),
+        write_stdout,
+        name=name,
+        passcode=passcode,
+        key=key,
+        greeting=greeting,
+        seat=seat,
+    )
     return await session.run()
-
-
-async def run_local(url: str, *, name: str = "", passcode: str = "", key: str = "") -> int:
-    """Plain mode on this process's standard input and output."""
-    return await run_plain(url, StdinLines(), write_stdout, name=name, passcode=passcode, key=key)
 
 
 # --- over SSH ---------------------------------------------------------------------------------

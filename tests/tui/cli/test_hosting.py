@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import shlex
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,35 @@ def test_addresses_members_can_use() -> None:
         == "circle join 192.0.2.7:8765/circle --passcode oak-fern-tide"
     )
     assert hosting.join_command("192.0.2.7:8765/circle", "") == "circle join 192.0.2.7:8765/circle"
+
+
+def test_the_passcode_and_the_join_line_paste_whole_into_a_shell() -> None:
+    assert hosting.said_passcode("maple-river-stone") == "maple-river-stone"
+    assert hosting.said_passcode("blue kettle") == "'blue kettle'"
+    line = hosting.join_command("192.0.2.7:8765/circle", "blue kettle")
+    assert line == "circle join 192.0.2.7:8765/circle --passcode 'blue kettle'"
+    assert shlex.split(line)[-1] == "blue kettle"
+    assert shlex.split(hosting.said_passcode("it's 'odd'")) == ["it's 'odd'"]
+
+
+async def test_the_meeting_ends_once_however_often_it_is_asked(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    hosting.prepare_room(store, "circle", "")
+    relay = Relay(store, RelayConfig(ping_interval=None))
+    await relay.start("127.0.0.1", 0)
+    ends: list[str] = []
+    real = relay.end_meeting
+
+    async def counted(reason: str = "") -> None:
+        ends.append(reason)
+        await real(reason)
+
+    relay.end_meeting = counted  # type: ignore[method-assign]
+    # The host's app as it leaves, and the command line's clean-up, at once and after.
+    await asyncio.gather(hosting.end_meeting(relay), hosting.end_meeting(relay))
+    await hosting.end_meeting(relay)
+    assert ends == [hosting.END_REASON]
+    store.close()
 
 
 def test_hosting_reuses_the_room_with_a_fresh_key_and_passcode(tmp_path: Path) -> None:
@@ -105,8 +136,6 @@ async def test_demo_is_a_live_circle_within_seconds(tmp_path: Path) -> None:
             async for update in me.updates():
                 if isinstance(update, Received) and isinstance(update.event, Shared):
                     heard.append(update.event)
-
-        import asyncio
 
         task = asyncio.get_running_loop().create_task(listen())
         # The facilitator bot opens a round; the stick reaches the newcomer in turn.

@@ -153,7 +153,7 @@ async def test_a_scripted_meeting_reads_like_speech(make_relay: MakeRelay, join:
         *AGREEMENTS,
         "Please type yes to accept the agreements, or /quit to leave.",
         "What name would you like to use in the circle?",
-        "You are in the circle tuesday as Dana, with 3 people present. "
+        "You are in the tuesday circle as Dana, with 3 people present. "
         "Type /help for the commands.",
         "Nobody holds the stick.",
         "No hands are raised.",
@@ -332,7 +332,10 @@ async def test_unreachable_relay(unused_tcp_port: int) -> None:
     script = Script()
     task = await start_plain(f"ws://127.0.0.1:{unused_tcp_port}/tuesday", script)
     assert await asyncio.wait_for(task, TIMEOUT) == 1
-    assert script.lines[0].startswith("Could not reach ws://127.0.0.1:")
+    assert script.lines == [
+        f"Nothing is listening at 127.0.0.1:{unused_tcp_port}; check the address and port "
+        "you were given, and that the circle has been opened."
+    ]
 
 
 async def test_circle_join_plain_on_a_pipe(make_relay: MakeRelay, join: JoinFn) -> None:

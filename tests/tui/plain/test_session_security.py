@@ -19,7 +19,7 @@ async def test_a_plain_link_is_said_before_anything_is_asked(unused_tcp_port: in
     task = await start_plain(f"ws://{address}:{unused_tcp_port}/tuesday", script)
     assert await asyncio.wait_for(task, TIMEOUT) == 1  # nothing listens there
     assert "not encrypted" in script.lines[0] and "passcode" in script.lines[0]
-    assert script.lines[1].startswith("Could not reach")
+    assert script.lines[1].startswith("Nothing is listening at 192.0.2.2")
 
 
 async def test_a_relay_new_to_the_member_is_named_by_its_fingerprint(

@@ -1,4 +1,8 @@
-"""Joining: the room's agreements, and the name and passcode if they were not given."""
+"""Joining: the room's agreements, and the name and passcode if they were not given.
+
+An SSH seat's name and passcode were asked by ssh itself (``locked``): then
+the screen shows the agreements and who is joining, and asks for nothing.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +56,9 @@ class JoinScreen(Screen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
+    class Cancelled(Message):
+        """The person chose not to join."""
+
     class Submitted(Message):
         """The person accepted the agreements with this name and passcode."""
 
@@ -65,21 +72,43 @@ class JoinScreen(Screen[None]):
     may have replaced it in between (the same wrong passcode twice)."""
     busy: reactive[bool] = reactive(False)
 
-    def __init__(self, greeting: Greeting, name: str = "", passcode: str = "") -> None:
+    def __init__(
+        self,
+        greeting: Greeting,
+        name: str = "",
+        passcode: str = "",
+        *,
+        locked: bool = False,
+        notice: str = "",
+    ) -> None:
+        """``locked``: join as ``name``, already checked; ask for neither name nor passcode.
+        ``notice``: a line to show under the agreements (an SSH seat's code)."""
         super().__init__()
         self._ready = False
         self.greeting = greeting
         self._given_name = name
         self._given_passcode = passcode
+        self._locked = locked
+        self._notice = notice
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(agreements_text(self.greeting))
-            yield Static(Text("Your name in the circle:"), classes="label")
-            yield Input(value=self._given_name, id="name", max_length=MAX_NAME_CHARS, compact=True)
-            if self.greeting.needs_passcode:
-                yield Static(Text("Room passcode:"), classes="label")
-                yield Input(value=self._given_passcode, id="passcode", password=True, compact=True)
+            if self._locked:
+                you = Text.assemble("You join as ", (fit(self._given_name, 32), "bold"), ".")
+                yield Static(you, classes="label")
+            else:
+                yield Static(Text("Your name in the circle:"), classes="label")
+                yield Input(
+                    value=self._given_name, id="name", max_length=MAX_NAME_CHARS, compact=True
+                )
+                if self.greeting.needs_passcode:
+                    yield Static(Text("Room passcode:"), classes="label")
+                    yield Input(
+                        value=self._given_passcode, id="passcode", password=True, compact=True
+                    )
+            if self._notice:
+                yield Static(line(self._notice), classes="label")
             yield Static(id="error")
             yield Button(
                 "I accept the agreements: join", id="join", variant="primary", compact=True
@@ -110,6 +139,11 @@ class JoinScreen(Screen[None]):
             else:
                 self.query_one("#error", Static).update(line(self.error))
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # What the person types answers the last complaint: do not leave it standing.
+        if event.input.has_focus and self.error and not self.busy:
+            self.error = ""
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self._submit()
@@ -121,6 +155,11 @@ class JoinScreen(Screen[None]):
     def _submit(self) -> None:
         if self.busy:
             return
+        if self._locked:
+            self.error = ""
+            self.busy = True
+            self.post_message(self.Submitted(self._given_name, ""))
+            return
         name = self.query_one("#name", Input).value.strip()
         passcodes = self.query("#passcode")
         passcode = passcodes.first(Input).value if passcodes else ""
@@ -130,8 +169,9 @@ class JoinScreen(Screen[None]):
             )
             self._focus_first_gap()
             return
+        self.error = ""
         self.busy = True
         self.post_message(self.Submitted(name, passcode))
 
     def action_cancel(self) -> None:
-        self.app.exit()
+        self.post_message(self.Cancelled())

@@ -12,10 +12,16 @@ from circle_room.tui.client.view import View
 
 def describe(view: View) -> Text:
     state = view.state
-    here = sum(1 for m in state.members.values() if m.presence is Presence.PRESENT)
+    me = view.myself
     text = Text()
     text.append("Circle", style="bold")
-    text.append(f" · {fit(view.room, 24)} · {here} here")
+    text.append(f" · {fit(view.room, 24)}")
+    if me is not None and me.presence is Presence.WAITING:
+        # The waiting room sees nobody in the circle: a count would say "0 here".
+        text.append(" · in the waiting room", style="bold")
+    else:
+        here = sum(1 for m in state.members.values() if m.presence is Presence.PRESENT)
+        text.append(f" · {here} here")
     if state.locked:
         text.append(" · locked", style="bold")
     waiting = len(view.waiting_members())
@@ -23,7 +29,6 @@ def describe(view: View) -> Text:
         text.append(f" · {waiting} waiting", style="bold")
     if view.paused:
         text.append(" · paused", style="bold")
-    me = view.myself
     if me is not None:
         role = {Role.FACILITATOR: "facilitator", Role.COFACILITATOR: "co-facilitator"}.get(
             me.role, "member"
