@@ -25,6 +25,7 @@ from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.close_codes import FINAL, CloseCode
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import DecodeError
+from circle_room.protocol.keepalive import CLIENT, quiet_link
 from circle_room.protocol.messages import (
     Admit,
     ChangeSettings,
@@ -61,6 +62,7 @@ from circle_room.protocol.messages import (
 )
 from circle_room.protocol.model import Role, RoomState, Settings, SignalKind
 from circle_room.protocol.room import apply
+from circle_room.tui.client.keepalive import HeardClientConnection, keep_alive
 
 DEFAULT_PORT = 8765
 HANDSHAKE_TIMEOUT = 10.0
@@ -190,8 +192,8 @@ class CircleClient:
         agreed: bool = True,
         compression: bool = True,
         backoff_cap: float = 10.0,
-        ping_interval: float | None = 20.0,
-        ping_timeout: float | None = 60.0,
+        ping_interval: float | None = CLIENT.idle,
+        ping_timeout: float | None = CLIENT.timeout,
         resume: Resume | None = None,
         resume_state: RoomState | None = None,
         on_welcome: Callable[[Welcome], None] | None = None,
@@ -202,6 +204,9 @@ class CircleClient:
         replays only what was missed; without it, the seat comes back with the
         room as it is now. If the seat is gone, the client joins afresh.
         ``on_welcome`` is called with every ``Welcome``, reconnections included.
+        ``ping_interval`` is how long the relay may be quiet before a ping, and
+        ``ping_timeout`` how much longer before the link is dropped and resumed
+        (``tui.client.keepalive``).
         """
         self.url = normalise_url(url)
         self.name = name
@@ -210,7 +215,8 @@ class CircleClient:
         self.agreed = agreed
         self._compression = compression
         self._backoff_cap = backoff_cap
-        self._ping = (ping_interval, ping_timeout)
+        self._keepalive = quiet_link(ping_interval, ping_timeout)
+        self._watcher: asyncio.Task[None] | None = None
         self.status = Status.CONNECTING
         self.greeting: Greeting | None = None
         self.member_id = 0
@@ -255,8 +261,8 @@ class CircleClient:
             self.url,
             compression="deflate" if self._compression else None,
             open_timeout=HANDSHAKE_TIMEOUT,
-            ping_interval=self._ping[0],
-            ping_timeout=self._ping[1],
+            ping_interval=None,  # tui.client.keepalive pings only a quiet link.
+            create_connection=HeardClientConnection,
             max_size=2**22,
         )
         try:
@@ -265,6 +271,8 @@ class CircleClient:
             await ws.close()
             raise
         self._ws = ws
+        if self._keepalive is not None and isinstance(ws, HeardClientConnection):
+            self._watcher = asyncio.get_running_loop().create_task(keep_alive(ws, self._keepalive))
         return welcome
 
     async def _handshake(self, ws: ClientConnection, resume: Resume | None) -> Welcome:

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from circle_room.protocol.keepalive import RELAY
 from circle_room.server.store import Store, check_passcode, check_secret
+from circle_room.tui.cli.main import build_parser
 
 CIRCLE = Path(sys.executable).parent / "circle"
 KEY_LINE = re.compile(r"^Facilitator key \(shown only this once; keep it private\): (\S+)$", re.M)
@@ -74,3 +76,13 @@ def test_no_command_is_a_usage_error() -> None:
     result = circle()
     assert result.returncode == 2
     assert "usage: circle" in result.stderr
+
+
+def test_the_relay_keepalive_is_an_option_for_short_nat_timeouts() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["serve"]).keepalive == RELAY.idle
+    assert parser.parse_args(["serve", "--keepalive", "45"]).keepalive == 45.0
+    assert parser.parse_args(["host", "--keepalive", "50"]).keepalive == 50.0
+    bad = circle("serve", "--keepalive", "0")
+    assert bad.returncode == 2
+    assert "'0' is not a positive number of seconds" in bad.stderr
