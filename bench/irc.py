@@ -238,11 +238,14 @@ def irc_steps(steps: list[Step]) -> list[tuple[str, list[str], bool]]:
 
 
 async def join_everyone(port: int) -> dict[str, IrcClient]:
-    """Everyone joins in script order (the facilitator first, so she is the
-    channel operator; Lee last, as in the Circle run)."""
-    clients: dict[str, IrcClient] = {}
-    for person in PEOPLE:
-        clients[person] = await IrcClient.join(port, person)
+    """Everyone joins: the facilitator first, so she is the channel operator;
+    then the members together (ngircd makes each registration wait a second);
+    Lee last, as in the Circle run."""
+    clients = {FACILITATOR: await IrcClient.join(port, FACILITATOR)}
+    members = [p for p in PEOPLE if p not in (FACILITATOR, LISTENER)]
+    joined = await asyncio.gather(*(IrcClient.join(port, m) for m in members))
+    clients.update(zip(members, joined, strict=True))
+    clients[LISTENER] = await IrcClient.join(port, LISTENER)
     return clients
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from irc import Ngircd, join_everyone, play
-from script import FACILITATOR, LISTENER, MEMBERS, SHARES, Step, meeting
+from script import FACILITATOR, LISTENER, MEMBERS, Step, meeting
 from sockets import Counts, counts
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -73,9 +73,9 @@ def as_json(frame: EventFrame) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=list).encode()
 
 
-def floor_bytes() -> int:
+def floor_bytes(texts: list[str]) -> int:
     """The information floor: the share texts alone, zlib level 9."""
-    return len(zlib.compress("\n".join(SHARES).encode(), 9))
+    return len(zlib.compress("\n".join(texts).encode(), 9))
 
 
 # --- Circle -------------------------------------------------------------------------
@@ -279,11 +279,12 @@ def json_figures(frames: list[EventFrame]) -> dict[str, float]:
 async def run(irc_binary: str | None, steps: list[Step] | None = None) -> dict[str, Any]:
     """Every figure of the meeting section."""
     steps = steps if steps is not None else meeting()
+    texts = [s.text for s in steps if s.action == "share"]
     result: dict[str, Any] = {
         "steps": len(steps),
         "shares": sum(s.action == "share" for s in steps),
-        "floor_bytes": floor_bytes(),
-        "share_text_bytes": len("\n".join(SHARES).encode()),
+        "floor_bytes": floor_bytes(texts),
+        "share_text_bytes": len("\n".join(texts).encode()),
     }
     for compression in (True, False):
         circle = await circle_meeting(compression, steps)
