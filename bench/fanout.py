@@ -25,15 +25,18 @@ from __future__ import annotations
 import array
 import asyncio
 import contextlib
+import logging
 import multiprocessing as mp
 import os
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgpack
 from relay_bench import (
@@ -46,7 +49,15 @@ from relay_bench import (
 )
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, broadcast, serve
-from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+from websockets.client import ClientProtocol
+from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import (
+    ClientPerMessageDeflateFactory,
+    ServerPerMessageDeflateFactory,
+)
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.uri import parse_uri
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
@@ -88,6 +99,9 @@ def relay_main(kind: str, data_dir: str, compression: bool, control: Pipe) -> No
 
 
 async def _relay(kind: str, data_dir: str, compression: bool, control: Pipe) -> None:
+    # Listeners that leave while a broadcast backlog drains are no news.
+    logging.getLogger("asyncio").setLevel(logging.ERROR)
+    logging.getLogger("websockets").setLevel(logging.ERROR)
     if kind == "circle":
         from circle_room.server.config import Rate, RelayConfig
         from circle_room.server.relay import Relay
@@ -113,6 +127,8 @@ async def _relay(kind: str, data_dir: str, compression: bool, control: Pipe) -> 
         try:
             async for message in ws:
                 broadcast(clients, message)
+        except ConnectionClosed:
+            pass
         finally:
             clients.discard(ws)
 
@@ -169,6 +185,97 @@ def listeners_main(
     report.send(("result", result))
 
 
+class Member(asyncio.Protocol):
+    """One listener on websockets' sans-I/O protocol: no task or future per frame.
+
+    A listener process holds hundreds of these and must keep up with tens of
+    thousands of frames a second on a shared CPU; ``websockets.connect`` with
+    ``recv`` costs a wake-up per message, this costs a parse. It joins (for
+    Circle: Greeting, Hello, Welcome), then counts ``Shared`` frames, and
+    while ``timing`` is set records each one's latency.
+    """
+
+    def __init__(self, url: str, kind: str, name: str, compression: bool, tally: Tally) -> None:
+        extensions = [ClientPerMessageDeflateFactory()] if compression else None
+        self.ws = ClientProtocol(parse_uri(url), extensions=extensions, max_size=2**24)
+        self.kind = kind
+        self.name = name
+        self.tally = tally
+        self.joined: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.last = -1
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.ws.send_request(self.ws.connect())
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        self.ws.receive_data(data)
+        tally = self.tally
+        for event in self.ws.events_received():
+            if isinstance(event, Response):
+                if self.kind == "bare" and event.status_code == 101:
+                    self.joined.set_result(None)
+                continue
+            if not isinstance(event, Frame) or event.opcode is not Opcode.BINARY:
+                continue  # pings are answered by the protocol itself
+            frame = bytes(event.data)
+            if not self.joined.done():
+                self._join(frame)
+            elif frame[1] == TAG_SHARED:
+                tally.delivered.value += 1
+                tally.shared += 1
+                if tally.timing.value:
+                    sent, index = parse_share(msgpack.unpackb(frame)[4])
+                    tally.latencies.append(time.time() - sent)
+                    if index <= self.last:
+                        tally.out_of_order += 1
+                    self.last = index
+        self._flush()
+
+    def _join(self, frame: bytes) -> None:
+        if frame[1] == Greeting.TAG:
+            hello = Hello(PROTOCOL_VERSIONS[-1], name=self.name, agreed=True)
+            self.ws.send_binary(encode(hello))
+        elif frame[1] == TAG_WELCOME:
+            self.joined.set_result(None)
+        else:
+            self.joined.set_exception(RuntimeError(repr(decode(frame))[:300]))
+
+    def _flush(self) -> None:
+        assert self.transport is not None
+        for chunk in self.ws.data_to_send():
+            if chunk:
+                self.transport.write(chunk)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.joined.done():
+            self.joined.set_exception(ConnectionError(f"lost while joining: {exc}"))
+        self.lost.set_result(None)
+
+    async def close(self) -> None:
+        """Say goodbye (close frame) and wait for the relay to hang up, briefly."""
+        assert self.transport is not None
+        with contextlib.suppress(Exception):
+            self.ws.send_close(1000)
+            self._flush()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.lost), 5)
+        self.transport.abort()
+
+
+@dataclass
+class Tally:
+    delivered: Synchronized[int]
+    timing: Synchronized[int]
+    latencies: array.array[float] = field(default_factory=lambda: array.array("d"))
+    shared: int = 0
+    out_of_order: int = 0
+
+
 async def _listeners(
     url: str,
     kind: str,
@@ -182,70 +289,44 @@ async def _listeners(
     control: Pipe,
     report: Pipe,
 ) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(concurrency)
-    sockets: list[ClientConnection] = []
+    members: list[Member] = []
     failures: list[str] = []
-    latencies = array.array("d")
-    tally = {"shared": 0, "out_of_order": 0}
+    tally = Tally(delivered, timing)
+    host, port = urlsplit(url).hostname, urlsplit(url).port
 
     async def member(number: int) -> None:
         try:
             async with gate:
-                ws = await connect(
-                    url,
-                    compression="deflate" if compression else None,
-                    ping_interval=None,
-                    open_timeout=120,
-                    close_timeout=5,
-                    max_size=2**24,
+                _, joining = await loop.create_connection(
+                    lambda: Member(url, kind, f"listener {number}", compression, tally),
+                    host,
+                    port,
                 )
-                if kind == "circle":
-                    await ws.recv()  # Greeting
-                    hello = Hello(PROTOCOL_VERSIONS[-1], name=f"listener {number}", agreed=True)
-                    await ws.send(encode(hello))
-                    data = await ws.recv()
-                    if not isinstance(data, bytes) or data[1] != TAG_WELCOME:
-                        failures.append(f"member {number}: {decode(data)!r}"[:300])  # type: ignore[arg-type]
-                        await ws.close()
-                        return
+                await asyncio.wait_for(joining.joined, 120)
         except Exception as exc:
-            failures.append(f"member {number}: {type(exc).__name__}: {exc}")
+            failures.append(f"member {number}: {type(exc).__name__}: {exc}"[:300])
             return
-        sockets.append(ws)
-        if not read:
-            return
-        last = -1
-        with contextlib.suppress(Exception):
-            async for data in ws:
-                if data[1] != TAG_SHARED:
-                    continue
-                delivered.value += 1
-                tally["shared"] += 1
-                if timing.value:
-                    now = time.time()
-                    sent, index = parse_share(msgpack.unpackb(data)[4])
-                    latencies.append(now - sent)
-                    if index <= last:
-                        tally["out_of_order"] += 1
-                    last = index
+        members.append(joining)
+        if not read and joining.transport is not None:
+            joining.transport.pause_reading()  # joins only: leave the broadcasts to the kernel
 
     report.send(("started",))
     with contextlib.suppress(EOFError):
         await asyncio.to_thread(control.recv)  # "go"
     started = time.time()
-    tasks = [asyncio.create_task(member(first + i)) for i in range(count)]
-    while len(sockets) + len(failures) < count:
-        await asyncio.sleep(0.01)
-    report.send(("ready", len(sockets), failures[:5], started, time.time()))
+    await asyncio.gather(*(member(first + i) for i in range(count)))
+    report.send(("ready", len(members), failures[:5], started, time.time()))
     with contextlib.suppress(EOFError):
         await asyncio.to_thread(control.recv)  # "stop"
-    closers = [ws.close() for ws in sockets]
-    for start in range(0, len(closers), concurrency):
-        await asyncio.gather(*closers[start : start + concurrency], return_exceptions=True)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return {"latencies": latencies.tobytes(), **tally}
+    for start in range(0, len(members), concurrency):
+        await asyncio.gather(*(m.close() for m in members[start : start + concurrency]))
+    return {
+        "latencies": tally.latencies.tobytes(),
+        "shared": tally.shared,
+        "out_of_order": tally.out_of_order,
+    }
 
 
 # --- the speaker ----------------------------------------------------------------------------

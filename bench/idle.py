@@ -89,9 +89,9 @@ async def circle_idle(members: int, scale: float, window: float) -> dict[str, An
         sockets, segments = await _window(relay.port, window)
         reconnects = sum(c.status.value != "connected" for c in clients)
     finally:
+        await relay.close()  # first, so that no grace-period timer outlives the store
         for client in clients:
             await client.close()
-        await relay.close()
         store.close()
         shutil.rmtree(data_dir, ignore_errors=True)
     return _per_hour(

@@ -201,11 +201,13 @@ async def circle_meeting(compression: bool, steps: list[Step]) -> dict[str, Any]
         end = counts(*lee.socket)
         frames = lee.frames[first_frame:]
     finally:
+        # The relay first: members who drop while it runs are given a grace
+        # period, whose timer would outlive this function and the store.
+        await relay.close()
         for client in clients.values():
             await client.close()
         if lee is not None:
             await lee.close()
-        await relay.close()
         store.close()
         shutil.rmtree(data_dir, ignore_errors=True)
     events = [decode(f) for f in frames]
