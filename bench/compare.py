@@ -42,6 +42,11 @@ SECTIONS = ("fanout", "meeting", "idle", "joins")
 HERE = Path(__file__).resolve().parent
 
 
+def load_average() -> str:
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "unknown"
+
+
 def machine(ngircd: str | None) -> dict[str, Any]:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -75,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--connect-timeout", type=float, default=300.0)
     parser.add_argument("--connect-concurrency", type=int, default=50)
     parser.add_argument("--listener-procs", type=int, default=2)
+    parser.add_argument(
+        "--probes", type=int, default=50, help="listeners that time every share (listeners.py)"
+    )
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="no CPU pinning")
     parser.add_argument("--joins", default="100,200,400,800", help="room sizes to join")
     parser.add_argument("--idle-members", type=int, default=5)
@@ -104,6 +112,7 @@ SMOKE = {
     "irc_ping": 1,
     "connect_concurrency": 5,
     "listener_procs": 1,
+    "probes": 2,
 }
 
 
@@ -115,6 +124,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
     say = (lambda *a: None) if args.quiet else print
     sections: dict[str, Any] = {}
+    load_before = load_average()
     began = time.monotonic()
     if "fanout" in wanted:
         sections["fanout"] = await fanout.run(args)
@@ -133,7 +143,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         sizes = tuple(int(n) for n in args.joins.split(","))
         sections["joins"] = await joins.run(args, sizes)
     say(f"[done] {time.monotonic() - began:.0f} s")
-    return {"machine": machine(ngircd), "sections": sections}
+    about = machine(ngircd) | {"load_before": load_before, "load_after": load_average()}
+    return {"machine": about, "sections": sections}
 
 
 def main(argv: list[str] | None = None) -> int:

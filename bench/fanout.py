@@ -17,7 +17,8 @@ settings as Circle's relay. Circle's relay is ``Relay`` + ``Store`` as
 shipped, with rate limits raised (a real member may share once per 3 s).
 
 Processes as in ``relay_bench.py``: the relay alone on the first CPU, the
-listeners (in ``--listener-procs`` processes) and the speaker on the others.
+listeners (in ``--listener-procs`` processes, ``listeners.py``) and the
+speaker on the others.
 """
 
 from __future__ import annotations
@@ -31,33 +32,19 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import msgpack
-from relay_bench import (
-    cpu_seconds,
-    cpu_split,
-    parse_share,
-    percentile,
-    rss_kib,
-    share_text,
-)
+from listeners import listeners_main
+from relay_bench import cpu_seconds, cpu_split, percentile, rss_kib, share_text
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, broadcast, serve
-from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import (
-    ClientPerMessageDeflateFactory,
     ServerPerMessageDeflateFactory,
 )
-from websockets.frames import Frame, Opcode
-from websockets.http11 import Response
-from websockets.uri import parse_uri
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
@@ -77,9 +64,10 @@ HOST = "127.0.0.1"
 ROOM = "bench"
 TAG_SHARED = Shared.TAG
 TAG_WELCOME = Welcome.TAG
-WINDOW = 20
-"""Shares in flight per listener during saturation: enough to keep the relay busy,
-few enough that nothing piles up in its buffers."""
+WINDOW = 200
+"""Shares in flight per listener during saturation: enough to keep the relay busy
+while most listeners read in batches (``listeners.BATCH``), few enough that the
+relay's buffers stay bounded (a few megabytes)."""
 
 
 def relay_deflate() -> ServerPerMessageDeflateFactory:
@@ -144,189 +132,6 @@ async def _relay(kind: str, data_dir: str, compression: bool, control: Pipe) -> 
         control.send(("port", server.sockets[0].getsockname()[1]))
         with contextlib.suppress(EOFError):
             await asyncio.to_thread(control.recv)
-
-
-# --- the listener processes --------------------------------------------------------------
-
-
-def listeners_main(
-    url: str,
-    kind: str,
-    first: int,
-    count: int,
-    compression: bool,
-    concurrency: int,
-    delivered: Synchronized[int],
-    timing: Synchronized[int],
-    read: bool,
-    control: Pipe,
-    report: Pipe,
-) -> None:
-    """Hold ``count`` members; "go" connects them, "stop" closes them and reports.
-
-    ``delivered`` counts ``Shared`` frames received; while ``timing`` is set,
-    each one's latency is recorded too. With ``read`` off, members only join.
-    """
-    result = asyncio.run(
-        _listeners(
-            url,
-            kind,
-            first,
-            count,
-            compression,
-            concurrency,
-            delivered,
-            timing,
-            read,
-            control,
-            report,
-        )
-    )
-    report.send(("result", result))
-
-
-class Member(asyncio.Protocol):
-    """One listener on websockets' sans-I/O protocol: no task or future per frame.
-
-    A listener process holds hundreds of these and must keep up with tens of
-    thousands of frames a second on a shared CPU; ``websockets.connect`` with
-    ``recv`` costs a wake-up per message, this costs a parse. It joins (for
-    Circle: Greeting, Hello, Welcome), then counts ``Shared`` frames, and
-    while ``timing`` is set records each one's latency.
-    """
-
-    def __init__(self, url: str, kind: str, name: str, compression: bool, tally: Tally) -> None:
-        extensions = [ClientPerMessageDeflateFactory()] if compression else None
-        self.ws = ClientProtocol(parse_uri(url), extensions=extensions, max_size=2**24)
-        self.kind = kind
-        self.name = name
-        self.tally = tally
-        self.joined: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.transport: asyncio.Transport | None = None
-        self.last = -1
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.ws.send_request(self.ws.connect())
-        self._flush()
-
-    def data_received(self, data: bytes) -> None:
-        self.ws.receive_data(data)
-        tally = self.tally
-        for event in self.ws.events_received():
-            if isinstance(event, Response):
-                if self.kind == "bare" and event.status_code == 101:
-                    self.joined.set_result(None)
-                continue
-            if not isinstance(event, Frame) or event.opcode is not Opcode.BINARY:
-                continue  # pings are answered by the protocol itself
-            frame = bytes(event.data)
-            if not self.joined.done():
-                self._join(frame)
-            elif frame[1] == TAG_SHARED:
-                tally.delivered.value += 1
-                tally.shared += 1
-                if tally.timing.value:
-                    sent, index = parse_share(msgpack.unpackb(frame)[4])
-                    tally.latencies.append(time.time() - sent)
-                    if index <= self.last:
-                        tally.out_of_order += 1
-                    self.last = index
-        self._flush()
-
-    def _join(self, frame: bytes) -> None:
-        if frame[1] == Greeting.TAG:
-            hello = Hello(PROTOCOL_VERSIONS[-1], name=self.name, agreed=True)
-            self.ws.send_binary(encode(hello))
-        elif frame[1] == TAG_WELCOME:
-            self.joined.set_result(None)
-        else:
-            self.joined.set_exception(RuntimeError(repr(decode(frame))[:300]))
-
-    def _flush(self) -> None:
-        assert self.transport is not None
-        for chunk in self.ws.data_to_send():
-            if chunk:
-                self.transport.write(chunk)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.joined.done():
-            self.joined.set_exception(ConnectionError(f"lost while joining: {exc}"))
-        self.lost.set_result(None)
-
-    async def close(self) -> None:
-        """Say goodbye (close frame) and wait for the relay to hang up, briefly."""
-        assert self.transport is not None
-        with contextlib.suppress(Exception):
-            self.ws.send_close(1000)
-            self._flush()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self.lost), 5)
-        self.transport.abort()
-
-
-@dataclass
-class Tally:
-    delivered: Synchronized[int]
-    timing: Synchronized[int]
-    latencies: array.array[float] = field(default_factory=lambda: array.array("d"))
-    shared: int = 0
-    out_of_order: int = 0
-
-
-async def _listeners(
-    url: str,
-    kind: str,
-    first: int,
-    count: int,
-    compression: bool,
-    concurrency: int,
-    delivered: Synchronized[int],
-    timing: Synchronized[int],
-    read: bool,
-    control: Pipe,
-    report: Pipe,
-) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    gate = asyncio.Semaphore(concurrency)
-    members: list[Member] = []
-    failures: list[str] = []
-    tally = Tally(delivered, timing)
-    host, port = urlsplit(url).hostname, urlsplit(url).port
-
-    async def member(number: int) -> None:
-        try:
-            async with gate:
-                _, joining = await loop.create_connection(
-                    lambda: Member(url, kind, f"listener {number}", compression, tally),
-                    host,
-                    port,
-                )
-                await asyncio.wait_for(joining.joined, 120)
-        except Exception as exc:
-            failures.append(f"member {number}: {type(exc).__name__}: {exc}"[:300])
-            return
-        members.append(joining)
-        if not read and joining.transport is not None:
-            joining.transport.pause_reading()  # joins only: leave the broadcasts to the kernel
-
-    report.send(("started",))
-    with contextlib.suppress(EOFError):
-        await asyncio.to_thread(control.recv)  # "go"
-    started = time.time()
-    await asyncio.gather(*(member(first + i) for i in range(count)))
-    report.send(("ready", len(members), failures[:5], started, time.time()))
-    with contextlib.suppress(EOFError):
-        await asyncio.to_thread(control.recv)  # "stop"
-    for start in range(0, len(members), concurrency):
-        await asyncio.gather(*(m.close() for m in members[start : start + concurrency]))
-    return {
-        "latencies": tally.latencies.tobytes(),
-        "shared": tally.shared,
-        "out_of_order": tally.out_of_order,
-    }
 
 
 # --- the speaker ----------------------------------------------------------------------------
@@ -471,6 +276,7 @@ class Room:
                     count,
                     self.compression,
                     self.args.connect_concurrency,
+                    self.args.probes // procs if read else 0,
                     delivered,
                     self.timing,
                     read,
@@ -552,10 +358,17 @@ async def scenario(kind: str, compression: bool, args: Any) -> dict[str, Any]:
         # Latency at a steady rate.
         n = round(args.rate * args.duration)
         room.timing.value = 1
+        cpu0, wall0 = cpu_seconds(room.relay_pid), time.monotonic()
         achieved = await speaker.paced(n, args.rate)
         drained = await room.wait_delivered(n * members, args.drain_timeout)
+        cpu1, wall1 = cpu_seconds(room.relay_pid), time.monotonic()
         room.timing.value = 0
-        result["paced"] = {"shares": n, "achieved_rate": round(achieved, 1), "drained": drained}
+        result["paced"] = {
+            "shares": n,
+            "achieved_rate": round(achieved, 1),
+            "drained": drained,
+            "relay_cpu_percent": round(100 * (cpu1 - cpu0) / (wall1 - wall0), 1),
+        }
 
         # Saturation: deliveries per relay CPU-second.
         base = room.delivered()
@@ -583,7 +396,7 @@ async def scenario(kind: str, compression: bool, args: Any) -> dict[str, Any]:
         ordered = sorted(latencies)
         result["paced"].update(
             samples=len(ordered),
-            expected=n * members,
+            expected=n * min(members, args.probes // args.listener_procs * args.listener_procs),
             p50_ms=round(percentile(ordered, 50) * 1e3, 2),
             p99_ms=round(percentile(ordered, 99) * 1e3, 2),
             out_of_order=sum(r["out_of_order"] for r in results),

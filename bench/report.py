@@ -65,6 +65,12 @@ def fanout_section(fanout: dict[str, Any]) -> list[str]:
                 1,
             ),
             (
+                f"relay CPU % at {bare['paced']['achieved_rate']:g} shares/s",
+                bare["paced"]["relay_cpu_percent"],
+                circle["paced"]["relay_cpu_percent"],
+                1,
+            ),
+            (
                 f"p50 latency, {bare['paced']['achieved_rate']:g} shares/s (ms)",
                 bare["paced"]["p50_ms"],
                 circle["paced"]["p50_ms"],
@@ -252,8 +258,11 @@ def write(results: dict[str, Any], path: Path) -> None:
         "",
         f"Machine: {machine['cpu']}, {machine['cpus']} CPUs, Linux {machine['kernel']}, "
         f"Python {machine['python']}, websockets {machine['websockets']}, "
-        f"{machine['ngircd'] or 'no ngircd'}. Loopback only. A busy machine shows in the "
-        "latency tail: compare figures within one run, never across runs.",
+        f"{machine['ngircd'] or 'no ngircd'}. Load average {machine['load_before']} before "
+        f"the run, {machine['load_after']} after. Loopback only. A busy machine shows in the "
+        "latency: when the relay gets less CPU than a steady rate needs, shares queue and "
+        "latency grows to seconds (the relay CPU % rows say how much it got). Compare "
+        "figures within one run, never across runs.",
         "",
     ]
     sections = results["sections"]
