@@ -319,7 +319,8 @@ def chart(results: dict[str, Any], path: Path) -> bool:
             ax.bar([i - 0.2 for i in x], [r["paced"]["p50_ms"] for r in rows], 0.4, label="p50")
             ax.bar([i + 0.2 for i in x], [r["paced"]["p99_ms"] for r in rows], 0.4, label="p99")
             ax.set_xticks(list(x), labels)
-            ax.set_ylabel("ms, speaker send to listener receive")
+            ax.set_yscale("log")  # milliseconds when the relay keeps up, seconds when starved
+            ax.set_ylabel("ms, speaker send to listener receive (log)")
             ax.set_title(f"Latency, {rows[0]['connected'] if rows else 0} listeners")
             ax.legend()
     fig.tight_layout()
