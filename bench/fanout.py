@@ -10,11 +10,8 @@ For each relay (``bare``, ``circle``) and each compression setting, in one run:
   ``WINDOW`` shares in flight per listener) for ``--saturation`` seconds;
   deliveries per relay CPU-second, and deliveries per wall second.
 
-The bare relay is what websockets' documentation shows: every message it gets
-goes to every connection with ``broadcast``; the speaker sends it the exact
-frame Circle would send (an encoded ``Shared`` event), and the same deflate
-settings as Circle's relay. Circle's relay is ``Relay`` + ``Store`` as
-shipped, with rate limits raised (a real member may share once per 3 s).
+The two relays are in ``relays.py``; the bare one is sent the exact frame
+Circle would send (an encoded ``Shared`` event).
 
 Processes as in ``relay_bench.py``: the relay alone on the first CPU, the
 listeners (in ``--listener-procs`` processes, ``listeners.py``) and the
@@ -26,7 +23,6 @@ from __future__ import annotations
 import array
 import asyncio
 import contextlib
-import logging
 import multiprocessing as mp
 import os
 import shutil
@@ -39,12 +35,8 @@ from typing import Any
 
 from listeners import listeners_main
 from relay_bench import cpu_seconds, cpu_split, percentile, rss_kib, share_text
+from relays import relay_main
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.asyncio.server import ServerConnection, broadcast, serve
-from websockets.exceptions import ConnectionClosed
-from websockets.extensions.permessage_deflate import (
-    ServerPerMessageDeflateFactory,
-)
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
@@ -68,70 +60,6 @@ WINDOW = 200
 """Shares in flight per listener during saturation: enough to keep the relay busy
 while most listeners read in batches (``listeners.BATCH``), few enough that the
 relay's buffers stay bounded (a few megabytes)."""
-
-
-def relay_deflate() -> ServerPerMessageDeflateFactory:
-    """Circle's relay settings (``server.relay``), given to the bare relay as well."""
-    return ServerPerMessageDeflateFactory(
-        server_max_window_bits=12,
-        client_max_window_bits=12,
-        compress_settings={"memLevel": 5, "level": 1},
-    )
-
-
-# --- the relay process -----------------------------------------------------------------
-
-
-def relay_main(kind: str, data_dir: str, compression: bool, control: Pipe) -> None:
-    asyncio.run(_relay(kind, data_dir, compression, control))
-
-
-async def _relay(kind: str, data_dir: str, compression: bool, control: Pipe) -> None:
-    # Listeners that leave while a broadcast backlog drains are no news.
-    logging.getLogger("asyncio").setLevel(logging.ERROR)
-    logging.getLogger("websockets").setLevel(logging.ERROR)
-    if kind == "circle":
-        from circle_room.server.config import Rate, RelayConfig
-        from circle_room.server.relay import Relay
-        from circle_room.server.store import Store
-
-        store = Store(Path(data_dir))
-        fast = Rate(1e6, 1e6)
-        config = RelayConfig(
-            compression=compression, share_rate=fast, frame_rate=fast, max_members=2000
-        )
-        relay = Relay(store, config)
-        await relay.start(HOST, 0)
-        control.send(("port", relay.port))
-        with contextlib.suppress(EOFError):
-            await asyncio.to_thread(control.recv)
-        await relay.close()
-        store.close()
-        return
-    clients: set[ServerConnection] = set()
-
-    async def handler(ws: ServerConnection) -> None:
-        clients.add(ws)
-        try:
-            async for message in ws:
-                broadcast(clients, message)
-        except ConnectionClosed:
-            pass
-        finally:
-            clients.discard(ws)
-
-    async with serve(
-        handler,
-        HOST,
-        0,
-        compression=None,
-        extensions=[relay_deflate()] if compression else None,
-        ping_interval=None,
-        max_queue=16,
-    ) as server:
-        control.send(("port", server.sockets[0].getsockname()[1]))
-        with contextlib.suppress(EOFError):
-            await asyncio.to_thread(control.recv)
 
 
 # --- the speaker ----------------------------------------------------------------------------
