@@ -13,12 +13,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from circle_room.server.config import RelayConfig
+from circle_room.server.relay import Relay
+from circle_room.server.store import Store
+from tests.server.support import ROOM, RunningRelay
 
 PING = 0x9
 PONG = 0xA
 TO_RELAY = "to relay"
 TO_CLIENT = "to client"
+
+MakePlainRelay = Callable[[RelayConfig], Awaitable[RunningRelay]]
+
+
+@contextlib.asynccontextmanager
+async def plain_relays(folder: Path) -> AsyncIterator[MakePlainRelay]:
+    """Start relays on plain ``ws://`` (the proxy reads their frames); close them at the end."""
+    running: list[RunningRelay] = []
+
+    async def make(config: RelayConfig) -> RunningRelay:
+        store = Store(folder / f"plain-{len(running)}")
+        key = store.add_room(ROOM)
+        relay = Relay(store, config)
+        await relay.start("127.0.0.1", 0)
+        running.append(RunningRelay(relay, f"ws://127.0.0.1:{relay.port}/{ROOM}", key))
+        return running[-1]
+
+    try:
+        yield make
+    finally:
+        for started in reversed(running):
+            await started.relay.close()
+            started.relay.store.close()
 
 
 class FrameCounter:

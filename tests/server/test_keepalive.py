@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -19,11 +20,18 @@ from circle_room.protocol.model import Presence
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.keepalive import RESOLUTION
 from circle_room.tui.client.connection import Status
-from tests.server.proxy import PING, PONG, TO_CLIENT, TO_RELAY, Proxy
-from tests.server.support import ROOM, JoinFn, MakeRelay
+from tests.server.proxy import PING, PONG, TO_CLIENT, TO_RELAY, MakePlainRelay, Proxy, plain_relays
+from tests.server.support import ROOM, JoinFn
 
 SLACK = 1.0
 """What a busy machine may add to a deadline; far more than an idle one needs."""
+
+
+@pytest.fixture
+async def relays(tmp_path: Path) -> AsyncIterator[MakePlainRelay]:
+    """Relays on plain ws://; listed before ``join``, so they close after the members."""
+    async with plain_relays(tmp_path) as make:
+        yield make
 
 
 @pytest.fixture
@@ -46,9 +54,9 @@ def test_the_defaults_keep_an_idle_hour_cheap_and_notice_the_dead_in_four_minute
 
 
 async def test_an_idle_link_is_pinged_by_the_relay_alone(
-    make_relay: MakeRelay, join: JoinFn, proxies: list[Proxy]
+    relays: MakePlainRelay, join: JoinFn, proxies: list[Proxy]
 ) -> None:
-    relay = await make_relay(RelayConfig(ping_interval=0.1, ping_timeout=1.0))
+    relay = await relays(RelayConfig(ping_interval=0.1, ping_timeout=1.0))
     proxy = await Proxy(relay.port).start()
     proxies.append(proxy)
     alice = await join(proxy.url(ROOM), "alice", ping_interval=1.0, ping_timeout=1.0)
@@ -60,11 +68,11 @@ async def test_an_idle_link_is_pinged_by_the_relay_alone(
 
 
 async def test_an_active_link_is_never_pinged(
-    make_relay: MakeRelay, join: JoinFn, proxies: list[Proxy]
+    relays: MakePlainRelay, join: JoinFn, proxies: list[Proxy]
 ) -> None:
     fast = Rate(10_000, 10_000)
     config = RelayConfig(ping_interval=0.5, ping_timeout=1.0, hand_rate=fast, frame_rate=fast)
-    relay = await make_relay(config)
+    relay = await relays(config)
     proxy = await Proxy(relay.port).start()
     proxies.append(proxy)
     fran = await join(relay.url, "Fran", key=relay.key)
@@ -89,9 +97,9 @@ async def test_an_active_link_is_never_pinged(
 
 
 async def test_the_relay_lets_a_silent_member_go_in_time(
-    make_relay: MakeRelay, join: JoinFn, proxies: list[Proxy]
+    relays: MakePlainRelay, join: JoinFn, proxies: list[Proxy]
 ) -> None:
-    relay = await make_relay(RelayConfig(ping_interval=0.2, ping_timeout=0.3))
+    relay = await relays(RelayConfig(ping_interval=0.2, ping_timeout=0.3))
     link = relay.relay.config.keepalive
     assert link is not None
     proxy = await Proxy(relay.port).start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -13,11 +14,18 @@ from circle_room.protocol.keepalive import CLIENT, QuietLink
 from circle_room.protocol.messages import HandRaised
 from circle_room.server.config import RelayConfig
 from circle_room.tui.client.connection import CircleClient, Status
-from tests.server.proxy import PING, TO_RELAY, Proxy
-from tests.server.support import ROOM, JoinFn, MakeRelay
+from tests.server.proxy import PING, TO_RELAY, MakePlainRelay, Proxy, plain_relays
+from tests.server.support import ROOM, JoinFn
 
 SLACK = 1.0
 """What a busy machine may add to a deadline; far more than an idle one needs."""
+
+
+@pytest.fixture
+async def relays(tmp_path: Path) -> AsyncIterator[MakePlainRelay]:
+    """Relays on plain ws://; listed before ``join``, so they close after the members."""
+    async with plain_relays(tmp_path) as make:
+        yield make
 
 
 @pytest.fixture
@@ -29,15 +37,15 @@ async def proxies() -> AsyncIterator[list[Proxy]]:
 
 
 def test_the_client_keeps_the_protocols_defaults() -> None:
-    assert CircleClient("localhost/circle")._keepalive == CLIENT
-    assert CircleClient("localhost/circle", ping_interval=None)._keepalive is None
+    assert CircleClient("ws://localhost:8765/circle")._keepalive == CLIENT
+    assert CircleClient("ws://localhost:8765/circle", ping_interval=None)._keepalive is None
 
 
 async def test_a_silent_relay_is_noticed_and_the_seat_resumed(
-    make_relay: MakeRelay, join: JoinFn, proxies: list[Proxy]
+    relays: MakePlainRelay, join: JoinFn, proxies: list[Proxy]
 ) -> None:
     # The relay does not watch its links here: only the client can notice.
-    relay = await make_relay(RelayConfig(ping_interval=None))
+    relay = await relays(RelayConfig(ping_interval=None))
     proxy = await Proxy(relay.port).start()
     proxies.append(proxy)
     link = QuietLink(0.2, 0.3)
