@@ -34,7 +34,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.messages import EventFrame, Greeting, Hello, MeToo, Welcome
+from circle_room.protocol.messages import EventFrame, Greeting, Hello, LowerHand, MeToo, Welcome
 from circle_room.protocol.model import SignalKind
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.relay import Relay
@@ -143,7 +143,7 @@ async def _step(clients: dict[str, CircleClient], step: Step) -> None:
     elif step.action == "raise":
         await client.raise_hand()
     elif step.action == "lower":
-        await client.lower_hand()
+        await client.send(LowerHand())
     elif step.action == "metoo":
         # The turn as the facilitator sees it: this member's view may lag by an event.
         turn = fran.state.turn

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from circle_room.protocol.keepalive import CLIENT, RELAY
-from circle_room.protocol.messages import HandLowered, HandRaised
+from circle_room.protocol.messages import HandLowered, HandRaised, LowerHand
 from circle_room.protocol.model import Presence
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.keepalive import RESOLUTION
@@ -88,7 +88,7 @@ async def test_an_active_link_is_never_pinged(
         rounds += 1
         await alice.client.raise_hand()
         await alice.wait(lambda n=rounds: len(alice.events(HandRaised)) == n, "hand up")
-        await alice.client.lower_hand()
+        await alice.client.send(LowerHand())
         await alice.wait(lambda n=rounds: len(alice.events(HandLowered)) == n, "hand down")
 
     assert rounds > 10
