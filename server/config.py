@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from circle_room.protocol.keepalive import RELAY, QuietLink, quiet_link
+
 
 @dataclass(frozen=True)
 class Rate:
@@ -24,9 +26,12 @@ class RelayConfig:
     max_members: int = 500
     log_size: int = 10_000
     """Events kept in memory per room for resume; share text lives only here."""
-    ping_interval: float | None = 20.0
-    ping_timeout: float | None = 60.0
-    """Generous, for mobile links that stall for tens of seconds and recover."""
+    ping_interval: float | None = RELAY.idle
+    """Seconds a link may stay quiet before the relay pings it (``None``: no
+    keepalive at all). Lower it where NATs forget idle connections sooner."""
+    ping_timeout: float | None = RELAY.timeout
+    """Further seconds of silence before the member counts as gone (``None``:
+    never). ``protocol.keepalive`` says why these two numbers."""
     compression: bool = True
     share_rate: Rate = Rate(burst=5, per_second=1 / 3)
     hand_rate: Rate = Rate(burst=6, per_second=1 / 2)
@@ -39,3 +44,8 @@ class RelayConfig:
     """Refused frames in a row (flood or garbage) before the relay hangs up."""
     passcode_rate: Rate = Rate(burst=5, per_second=1 / 12)
     """Wrong passcodes per source address: 5 at once, then one every 12 s."""
+
+    @property
+    def keepalive(self) -> QuietLink | None:
+        """``ping_interval`` and ``ping_timeout`` as one policy; ``None`` when off."""
+        return quiet_link(self.ping_interval, self.ping_timeout)

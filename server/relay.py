@@ -30,6 +30,7 @@ from circle_room.protocol.messages import Error, Greeting, Hello
 from circle_room.protocol.model import Role
 from circle_room.server.config import RelayConfig
 from circle_room.server.guard import MAX_HASHING, Guard
+from circle_room.server.keepalive import HeardConnection, Keepalive
 from circle_room.server.live_room import LiveRoom
 from circle_room.server.passcode_cache import PasscodeCache
 from circle_room.server.store import Store, check_secret
@@ -72,6 +73,7 @@ class Relay:
         self._clock = clock
         self.rooms: dict[str, LiveRoom] = {}
         self._server: Server | None = None
+        self._keepalive: Keepalive | None = None
         self.hashing = asyncio.Semaphore(MAX_HASHING)
         """Slow passcode hashes in flight for the whole process (the SSH gateway shares it)."""
         self.tickets = Tickets()
@@ -101,14 +103,18 @@ class Relay:
             max_size=self.config.max_frame,
             compression=None,
             extensions=_deflate() if self.config.compression else None,
-            ping_interval=self.config.ping_interval,
-            ping_timeout=self.config.ping_timeout,
+            # server.keepalive pings only quiet links, instead of all of them every 20 s.
+            ping_interval=None,
+            create_connection=HeardConnection,
             open_timeout=self.config.handshake_timeout,
             max_queue=16,
             ssl=tls,
             # A peer that stalls its TLS handshake is cut off as soon as one that stalls its hello.
             ssl_handshake_timeout=self.config.handshake_timeout if tls else None,
         )
+        if self.config.keepalive is not None:
+            self._keepalive = Keepalive(self.config.keepalive)
+            self._keepalive.start(self._server)
 
     @property
     def port(self) -> int:
@@ -119,6 +125,8 @@ class Relay:
         """Close every connection with 1001 and stop listening; state stays stored."""
         for room in self.rooms.values():
             room.closing = True
+        if self._keepalive is not None:
+            self._keepalive.stop()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from circle_room.protocol.keepalive import RELAY
 from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, StoreError, default_data_dir
@@ -73,7 +74,7 @@ async def _serve(args: argparse.Namespace) -> int:
     except TLSSetupError as exc:
         print(f"circle: {exc}", file=sys.stderr)
         return 2
-    config = RelayConfig(compression=not args.no_compression)
+    config = RelayConfig(compression=not args.no_compression, ping_interval=args.keepalive)
     relay = Relay(store, config)
     # Handlers first, so a SIGTERM right after the "listening" line still stops cleanly.
     stop = asyncio.Event()
@@ -149,7 +150,8 @@ async def _host(args: argparse.Namespace) -> int:
         print(f"circle: {exc}", file=sys.stderr)
         store.close()
         return 2
-    relay = Relay(store, RelayConfig(compression=not args.no_compression))
+    config = RelayConfig(compression=not args.no_compression, ping_interval=args.keepalive)
+    relay = Relay(store, config)
     try:
         await relay.start(args.host, args.port, relay_tls.context if relay_tls else None)
     except OSError as exc:
@@ -243,11 +245,30 @@ async def _demo(args: argparse.Namespace) -> int:
     return _finish(app)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="circle", description="A terminal meeting room for peer-support groups.")
     parser.add_argument("--version", action="version", version=f"circle {_version()}")
     data = Parser(add_help=False)
     data.add_argument("--data-dir", help="where rooms are kept (default: your user data dir)")
+    relaying = Parser(add_help=False)
+    relaying.add_argument(
+        "--keepalive",
+        type=_seconds,
+        default=RELAY.idle,
+        metavar="SECONDS",
+        help=f"ping a member's link after this long without a word (default {RELAY.idle:g}); "
+        "lower it where routers forget idle connections sooner",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     room = sub.add_parser("room", help="create and list rooms")
@@ -259,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst = room_sub.add_parser("list", parents=[data], help="list rooms")
     lst.set_defaults(run=_room_list)
 
-    serve = sub.add_parser("serve", parents=[data], help="run the relay for all rooms")
+    serve = sub.add_parser("serve", parents=[data, relaying], help="run the relay for all rooms")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=port_number, default=8765, help="port (0 picks a free one)")
     serve.add_argument("--no-compression", action="store_true", help="turn off deflate")
@@ -278,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     host = sub.add_parser(
         "host",
-        parents=[data, look],
+        parents=[data, relaying, look],
         help="open a circle on this machine and facilitate it",
         description="Start the relay here and open the facilitator view. "
         "Prints exactly how members join.",

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from circle_room.protocol.close_codes import FINAL, CloseCode
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import ClientClosed, DecodeError, JoinRefused, RemoteProtocolError
+from circle_room.protocol.keepalive import CLIENT, quiet_link
 from circle_room.protocol.messages import (
     Command,
     CommandFrame,
@@ -39,6 +40,7 @@ from circle_room.protocol.refusals import RefusalCode
 from circle_room.tui.client import handshake, trust
 from circle_room.tui.client.address import normalise_url
 from circle_room.tui.client.commands import Commands
+from circle_room.tui.client.keepalive import HeardClientConnection, keep_alive
 from circle_room.tui.client.model import Meeting
 from circle_room.tui.client.outbox import Outbox
 from circle_room.tui.client.updates import Received as Received
@@ -109,8 +111,8 @@ class CircleClient(Commands):
         ticket: str = "",
         compression: bool = True,
         backoff_cap: float = 10.0,
-        ping_interval: float | None = 20.0,
-        ping_timeout: float | None = 60.0,
+        ping_interval: float | None = CLIENT.idle,
+        ping_timeout: float | None = CLIENT.timeout,
         resume: Resume | None = None,
         resume_state: RoomState | None = None,
         on_welcome: Callable[[Welcome], None] | None = None,
@@ -124,6 +126,9 @@ class CircleClient(Commands):
         ``on_welcome`` is called with every ``Welcome``, reconnections included.
         ``clock`` is the local time each event is received at, from which the
         meeting estimates the relay's clock.
+        ``ping_interval`` is how long the relay may be quiet before a ping, and
+        ``ping_timeout`` how much longer before the link is dropped and resumed
+        (``tui.client.keepalive``).
         """
         self.url = normalise_url(url)
         self.name = name
@@ -134,7 +139,8 @@ class CircleClient(Commands):
         """A one-time join ticket from the SSH gateway (its seats only), else ""."""
         self._compression = compression
         self._backoff_cap = backoff_cap
-        self._ping = (ping_interval, ping_timeout)
+        self._keepalive = quiet_link(ping_interval, ping_timeout)
+        self._watcher: asyncio.Task[None] | None = None
         self.status = Status.CONNECTING
         self.greeting: Greeting | None = None
         self.meeting = Meeting()
@@ -202,8 +208,8 @@ class CircleClient(Commands):
             self.url,
             compression="deflate" if self._compression else None,
             open_timeout=HANDSHAKE_TIMEOUT,
-            ping_interval=self._ping[0],
-            ping_timeout=self._ping[1],
+            ping_interval=None,  # tui.client.keepalive pings only a quiet link.
+            create_connection=HeardClientConnection,
             max_size=2**22,
         )
         try:
@@ -212,6 +218,8 @@ class CircleClient(Commands):
             await ws.close()
             raise
         self._ws = ws
+        if self._keepalive is not None and isinstance(ws, HeardClientConnection):
+            self._watcher = asyncio.get_running_loop().create_task(keep_alive(ws, self._keepalive))
         return welcome
 
     async def _handshake(self, ws: ClientConnection, resume: Resume | None) -> Welcome:

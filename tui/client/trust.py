@@ -214,9 +214,12 @@ def security_of(ws: ClientConnection) -> Security | None:
 async def _open(
     url: str, context: ssl.SSLContext | None, check: Check, options: dict[str, Any]
 ) -> ClientConnection:
+    # A caller's own connection class (the keepalive's) is kept, with the check on top.
+    rest = {k: v for k, v in options.items() if k != "create_connection"}
+    base = options.get("create_connection", ClientConnection)
     try:
         return await websockets.connect(
-            url, ssl=context, create_connection=_checked(check), **options
+            url, ssl=context, create_connection=_checked(check, base), **rest
         )
     except ssl.SSLCertVerificationError:
         raise
@@ -240,10 +243,10 @@ async def _open(
         ) from exc
 
 
-def _checked(check: Check) -> type[ClientConnection]:
-    """A connection class that runs ``check`` after the TLS handshake, before the HTTP one."""
+def _checked(check: Check, base: type[ClientConnection]) -> type[ClientConnection]:
+    """``base``, running ``check`` after the TLS handshake and before the HTTP one."""
 
-    class Checked(ClientConnection):
+    class Checked(base):  # type: ignore[valid-type,misc]
         security: Security | None = None
 
         async def handshake(self, *args: Any, **kwargs: Any) -> None:

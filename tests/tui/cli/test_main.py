@@ -10,7 +10,9 @@ import sys
 from asyncio.subprocess import PIPE
 from pathlib import Path
 
+from circle_room.protocol.keepalive import RELAY
 from circle_room.server.store import Store, check_passcode, check_secret
+from circle_room.tui.cli.main import build_parser
 from tests.server.support import MakeRelay
 
 CIRCLE = Path(sys.executable).parent / "circle"
@@ -188,3 +190,13 @@ async def test_join_names_an_unknown_room_and_a_server_that_is_not_a_relay(
     finally:
         server.close()
         await server.wait_closed()
+
+
+def test_the_relay_keepalive_is_an_option_for_short_nat_timeouts() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["serve"]).keepalive == RELAY.idle
+    assert parser.parse_args(["serve", "--keepalive", "45"]).keepalive == 45.0
+    assert parser.parse_args(["host", "--keepalive", "50"]).keepalive == 50.0
+    bad = circle("serve", "--keepalive", "0")
+    assert bad.returncode == 2
+    assert "'0' is not a positive number of seconds" in bad.stderr
