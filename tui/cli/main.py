@@ -76,7 +76,14 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"circle: {exc}", file=sys.stderr)
         return 2
     config = RelayConfig(compression=not args.no_compression)
-    relay = Relay(store, config)
+    relay: Relay
+    if args.redis:
+        from circle_room.server.node_relay import NodeRelay
+
+        # One node of several: the rooms' logs live in Redis, the records in the store.
+        relay = NodeRelay(store, args.redis, config)
+    else:
+        relay = Relay(store, config)
     # Handlers first, so a SIGTERM right after the "listening" line still stops cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -273,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-compression", action="store_true", help="turn off deflate")
     serve.add_argument(
         "--ssh-port", type=int, help="also let members join over SSH on this port (0: any free)"
+    )
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        help="be one relay node of several, sharing rooms through Redis (redis://HOST:PORT)",
     )
     tls.add_options(serve)
     serve.set_defaults(run=lambda a: asyncio.run(_serve(a)))
