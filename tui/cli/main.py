@@ -95,6 +95,9 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f"Circle relay listening on {scheme}://{args.host}:{relay.port}/ROOM", flush=True)
     member = tls.member_address("HOST", relay.port, "ROOM", relay_tls)
     print(f"Members join with: circle join {member}")
+    node_id = getattr(relay, "node_id", None)
+    if node_id is not None:
+        print(f"Relay node {node_id}: rooms are shared with the other nodes through Redis")
     gateway = None
     if args.ssh_port is not None:
         from circle_room.tui.cli.gateway import open_gateway
