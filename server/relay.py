@@ -159,11 +159,21 @@ class Relay:
             room = self.rooms[name] = LiveRoom(record, self.store, self.config, self._clock)
         return room
 
+    # --- where a relay of several nodes differs (``server.node_relay``) ------------------
+
+    async def _open(self, name: str) -> LiveRoom | None:
+        """The room called ``name``, ready to seat members, or None if there is none."""
+        return self.room(name)
+
+    async def _join(self, room: LiveRoom, ws: ServerConnection, hello: Hello, role: Role) -> int:
+        """Seat a newcomer let in at the door; raise ``Refused`` if the room will not."""
+        return room.join(ws, hello, role)
+
     # --- one connection ---------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
         name = unquote(urlsplit(ws.request.path if ws.request else "/").path.strip("/"))
-        room = self.room(name)
+        room = await self._open(name)
         if room is None:
             await ws.close(CloseCode.NO_ROOM, "no such room")
             return
@@ -218,7 +228,7 @@ class Relay:
                 # The seat is gone (grace ran out, or a new meeting): join afresh.
             role = await self._authenticate(ws, room, hello)
             # Lock, agreements, removed names, room size, the name: the rule book's.
-            session = room.join(ws, hello, role)
+            session = await self._join(room, ws, hello, role)
             self.tickets.spend(hello.ticket)  # A ticket seats one member, once.
             return session
         except Refused as refused:

@@ -75,7 +75,14 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"circle: {exc}", file=sys.stderr)
         return 2
     config = RelayConfig(compression=not args.no_compression, ping_interval=args.keepalive)
-    relay = Relay(store, config)
+    relay: Relay
+    if args.redis:
+        from circle_room.server.node_relay import NodeRelay
+
+        # One node of several: the rooms' logs live in Redis, the records in the store.
+        relay = NodeRelay(store, args.redis, config)
+    else:
+        relay = Relay(store, config)
     # Handlers first, so a SIGTERM right after the "listening" line still stops cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -92,6 +99,9 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f"Circle relay listening on {scheme}://{args.host}:{relay.port}/ROOM", flush=True)
     member = tls.member_address("HOST", relay.port, "ROOM", relay_tls)
     print(f"Members join with: circle join {member}")
+    node_id = getattr(relay, "node_id", None)
+    if node_id is not None:
+        print(f"Relay node {node_id}: rooms are shared with the other nodes through Redis")
     gateway = None
     if args.ssh_port is not None:
         from circle_room.tui.cli.gateway import open_gateway
@@ -288,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--ssh-port",
         type=port_number,
         help="also let members join over SSH on this port (0: any free)",
+    )
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        help="be one relay node of several, sharing rooms through Redis (redis://HOST:PORT)",
     )
     tls.add_options(serve)
     serve.set_defaults(run=lambda a: asyncio.run(_serve(a)))

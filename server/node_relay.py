@@ -1,0 +1,175 @@
+"""A relay that is one node of several sharing rooms through Redis (``circle serve --redis``).
+
+The websocket side is ``server.relay.Relay``'s; each room is a
+``server.node_room.NodeRoom``. The node itself keeps three things going:
+
+- a heartbeat, ``node:{id}`` with a TTL, by which a new owner tells which
+  members' connections died with their node;
+- one ordered sender: the commands of all its rooms go out through one
+  pipeline in the order they were made (two connections could reorder them);
+- its channel ``node:{id}``, on which owners send back refusals.
+
+The room records (names, passcode hashes, keys, settings) stay in the SQLite
+store, shared by the nodes of one host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import ssl
+import time
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from websockets.asyncio.server import ServerConnection
+
+from circle_room.protocol.errors import Refused
+from circle_room.protocol.messages import Hello
+from circle_room.protocol.model import Role
+from circle_room.server.config import RelayConfig
+from circle_room.server.live_room import LiveRoom
+from circle_room.server.node_commands import NodeCommand, pack_command, unpack_refusal
+from circle_room.server.node_room import NodeRoom
+from circle_room.server.redis_log import LEASE_MS, RoomLog
+from circle_room.server.relay import Relay
+from circle_room.server.store import Store
+
+log = logging.getLogger(__name__)
+
+_Op = tuple[str, str, str, bytes]
+"""("cmd", key, "", packed command) or ("conn", key, member id, node id)."""
+
+
+class NodeRelay(Relay):
+    """``Relay`` for rooms whose log lives in Redis at ``redis_url``."""
+
+    def __init__(
+        self,
+        store: Store,
+        redis_url: str,
+        config: RelayConfig | None = None,
+        clock: Callable[[], float] = time.time,
+        node_id: str | None = None,
+    ) -> None:
+        super().__init__(store, config, clock)
+        self.node_id = node_id or secrets.token_hex(4)
+        self.redis = aioredis.Redis.from_url(redis_url)
+        self._outbox: asyncio.Queue[_Op] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 8765, tls: ssl.SSLContext | None = None
+    ) -> None:
+        await self.redis.ping()  # Fail at start-up, not at the first member.
+        await self._beat()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._heartbeat()),
+            loop.create_task(self._sender()),
+            loop.create_task(self._refusals()),
+        ]
+        await super().start(host, port, tls)
+
+    def restore(self) -> None:
+        """Nothing to restore from the store: the rooms' state is in Redis."""
+
+    async def close(self) -> None:
+        await super().close()
+        for room in self.rooms.values():
+            if isinstance(room, NodeRoom):
+                await room.shutdown()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.redis.aclose()
+
+    # --- rooms ------------------------------------------------------------------------
+
+    def room(self, name: str) -> LiveRoom | None:
+        room = self.rooms.get(name)
+        if room is None:
+            record = self.store.room(name)
+            if record is None:
+                return None
+            rlog = RoomLog(self.redis, name, self.config.log_size)
+            room = NodeRoom(record, self.store, self.config, self._clock, self, rlog)
+            self.rooms[name] = room
+        return room
+
+    async def _open(self, name: str) -> LiveRoom | None:
+        room = self.room(name)
+        if isinstance(room, NodeRoom):
+            await room.open()
+        return room
+
+    async def _join(self, room: LiveRoom, ws: ServerConnection, hello: Hello, role: Role) -> int:
+        if not isinstance(room, NodeRoom):
+            raise Refused("unavailable", "This room is not served here.")
+        return await room.join_via_owner(ws, hello, role)
+
+    # --- what a NodeRoom asks of its node ------------------------------------------------
+
+    def send(self, rlog: RoomLog, command: NodeCommand) -> None:
+        self._outbox.put_nowait(("cmd", rlog.cmd, "", pack_command(self.node_id, command)))
+
+    def seat(self, rlog: RoomLog, member_id: int) -> None:
+        self._outbox.put_nowait(("conn", rlog.conn, str(member_id), self.node_id.encode()))
+
+    async def alive(self, node_ids: set[str]) -> set[str]:
+        ids = sorted(node_ids)
+        if not ids:
+            return set()
+        found = await self.redis.exists(*[f"node:{n}" for n in ids])
+        if found == len(ids):
+            return set(ids)
+        beats = [await self.redis.exists(f"node:{n}") for n in ids]
+        return {n for n, beat in zip(ids, beats, strict=True) if beat}
+
+    # --- the node's own loops -----------------------------------------------------------
+
+    async def _beat(self) -> None:
+        await self.redis.set(f"node:{self.node_id}", b"1", px=LEASE_MS)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_MS / 3000)
+            try:
+                await self._beat()
+            except RedisError as exc:
+                log.warning("node %s: no heartbeat: %s", self.node_id, exc)
+
+    async def _sender(self) -> None:
+        while True:
+            ops = [await self._outbox.get()]
+            while not self._outbox.empty():
+                ops.append(self._outbox.get_nowait())
+            pipe = self.redis.pipeline(transaction=False)
+            for kind, key, field, value in ops:
+                if kind == "cmd":
+                    pipe.xadd(key, {"c": value})
+                else:
+                    pipe.hset(key, field, value)
+            try:
+                await pipe.execute()
+            except RedisError as exc:
+                # The members' clients see no answer and may send again.
+                log.error("node %s: could not send %d commands: %s", self.node_id, len(ops), exc)
+
+    async def _refusals(self) -> None:
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(f"node:{self.node_id}")
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        name, key, error = unpack_refusal(message["data"])
+                        room = self.rooms.get(name)
+                        if isinstance(room, NodeRoom):
+                            room.refused(key, error)
+            except RedisError as exc:
+                log.warning("node %s: refusal channel lost: %s", self.node_id, exc)
+                await asyncio.sleep(0.2)

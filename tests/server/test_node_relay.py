@@ -1,0 +1,74 @@
+"""Several relay nodes serving one room through a real redis-server, in one event loop."""
+
+from __future__ import annotations
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import NoPermissionError, ResponseError
+
+from circle_room.protocol.messages import RaiseHand, Share, Shared
+from tests.server.conftest import MakeNode
+from tests.server.redis_support import RedisServer
+from tests.server.support import JoinFn, all_see
+
+
+async def test_a_share_on_one_node_reaches_members_on_the_others(
+    nodes: tuple[MakeNode, str], join: JoinFn
+) -> None:
+    make, key = nodes
+    a, b, c = await make(), await make(), await make()
+    host = await join(a.url, "Host", key=key)
+    bea = await join(b.url, "Bea")
+    cy = await join(c.url, "Cy")
+    peers = [host, bea, cy]
+    await all_see(peers, lambda p: len(p.state.members) == 3, "three members")
+    await bea.client.send(RaiseHand())
+    await all_see(peers, lambda p: p.state.turn is not None, "Bea holding the stick")
+    await bea.client.send(Share("it has been a long week"))
+    await all_see(peers, lambda p: p.shares() == ["it has been a long week"], "Bea's share")
+    assert {p.welcome.epoch for p in peers} == {host.welcome.epoch}
+    assert [p.client.seq for p in peers] == [host.client.seq] * 3
+
+
+async def test_a_member_resumes_on_another_node_with_nothing_lost(
+    nodes: tuple[MakeNode, str], join: JoinFn
+) -> None:
+    make, key = nodes
+    a, b = await make(), await make()
+    host = await join(a.url, "Host", key=key)
+    bea = await join(a.url, "Bea")
+    await bea.client.send(RaiseHand())
+    await all_see([host, bea], lambda p: p.state.turn is not None, "Bea holding the stick")
+    # Bea's node goes away; her client comes back through the other one.
+    bea.client.url = b.url
+    await a.relay.close()
+    await bea.wait(lambda: bea.client.url == b.url and bea.state.turn is not None, "resumed")
+    await bea.client.send(Share("still here"))
+    await bea.wait(lambda: bea.shares() == ["still here"], "her own share")
+    seqs = [u.seq for u in bea.received()]
+    assert seqs == sorted(set(seqs))
+
+
+async def test_a_refusal_comes_back_to_the_member_on_another_node(
+    nodes: tuple[MakeNode, str], join: JoinFn
+) -> None:
+    make, key = nodes
+    a, b = await make(), await make()
+    await join(a.url, "Host", key=key)
+    bea = await join(b.url, "Bea")
+    ref = await bea.client.send(Share("not holding the stick"))
+    error = await bea.error(ref)
+    assert error.code
+    assert not bea.events(Shared)
+
+
+async def test_the_relays_user_cannot_turn_persistence_on(redis_server: RedisServer) -> None:
+    relay = aioredis.Redis.from_url(redis_server.url)
+    try:
+        for command in (("BGSAVE",), ("CONFIG", "SET", "appendonly", "yes")):
+            with pytest.raises(NoPermissionError):
+                await relay.execute_command(*command)
+        with pytest.raises(ResponseError, match=r"(?i)permission|not allowed"):
+            await relay.eval("return redis.call('BGSAVE')", 0)
+    finally:
+        await relay.aclose()
