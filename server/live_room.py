@@ -44,7 +44,6 @@ from circle_room.protocol.messages import (
     SettingsChanged,
     Share,
     Shared,
-    SignalSent,
     Snapshot,
     Welcome,
 )
@@ -59,7 +58,8 @@ from circle_room.server.store import CircleSnapshot, RoomRecord, Store, hash_sec
 log = logging.getLogger(__name__)
 
 
-_NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount, SignalSent)
+# A signal is structural: who waits for an answer must outlive a restart.
+_NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount)
 
 
 def _bucket_name(command: Command) -> str:
