@@ -215,6 +215,32 @@ class ChangeSettings:
     """The complete new settings, not a change to merge."""
 
 
+@dataclass(frozen=True)
+class AckSignal:
+    """Facilitator: tell a member their private signal was seen.
+
+    Answers the member's latest signal; only the member and the facilitators
+    hear of it (``SignalSeen``).
+    """
+
+    TAG: ClassVar[int] = 32
+    member_id: int
+    """Whose signal."""
+
+
+@dataclass(frozen=True)
+class ReleaseSeat:
+    """Facilitator: end an away member's grace period now, so their name is free again.
+
+    They leave as if their grace period had run out; only an away seat can be
+    released, and a co-facilitator cannot release facilitators or co-facilitators.
+    """
+
+    TAG: ClassVar[int] = 33
+    member_id: int
+    """Whose seat."""
+
+
 Command = (
     Share
     | Yield
@@ -238,5 +264,7 @@ Command = (
     | Deny
     | Promote
     | ChangeSettings
+    | AckSignal
+    | ReleaseSeat
 )
 COMMAND_TYPES: tuple[type, ...] = Command.__args__

@@ -65,6 +65,8 @@ class MemberLeft:
     member_id: int
     reason: LeaveReason
     """Left, a quiet exit, timed out, removed or denied."""
+    by: int | None = None
+    """The facilitator who released the away seat (reason TIMED_OUT, ended early), else None."""
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,20 @@ class SignalSent:
     """Relay time."""
 
 
+@dataclass(frozen=True)
+class SignalSeen:
+    """A facilitator answered a member's private signal: "seen".
+
+    Only facilitators and that member receive it.
+    """
+
+    TAG: ClassVar[int] = 62
+    member_id: int
+    """Whose signal."""
+    by: int
+    """The facilitator who saw it."""
+
+
 Event = (
     MemberJoined
     | MemberAdmitted
@@ -273,5 +289,6 @@ Event = (
     | LockChanged
     | SettingsChanged
     | SignalSent
+    | SignalSeen
 )
 EVENT_TYPES: tuple[type, ...] = Event.__args__

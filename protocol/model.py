@@ -1,7 +1,8 @@
 """The room's state as plain frozen values.
 
 A ``RoomState`` is everything structural about a circle: who is here, who
-holds the stick, the queue, the pause, the round and the settings. It never
+holds the stick, the queue, the pause, the round, the settings and who waits
+for an answer to a private signal. It never
 holds share text: shares travel only as events, so a snapshot (sent to a late
 joiner or written to disk) cannot leak what was said.
 """
@@ -165,6 +166,10 @@ class RoomState:
     settings: Settings = Settings()
     next_member_id: int = 1
     next_turn_id: int = 1
+    signals: tuple[int, ...] = ()
+    """Members whose private signal no facilitator has answered yet, longest waiting
+    first. Never the kind of signal: facilitators see everyone here, a member only
+    themself, and nobody else learns that anyone signalled."""
     removed: frozenset[str] = field(default=frozenset(), metadata=OFF_THE_WIRE)
     """Casefolded names removed or denied in this meeting: they may not join again
     as members. The relay's alone: never sent (the codec leaves it out), stored

@@ -47,6 +47,9 @@ class RefusalCode(str, enum.Enum):
     NO_SUCH_MEMBER = "no_such_member"
     NOT_PRESENT = "not_present"
     NOT_WAITING = "not_waiting"
+    NOT_AWAY = "not_away"
+    """Only an away seat can be released (inside the relay: that member is not away)."""
+    NO_SIGNAL = "no_signal"
     NOT_YOURSELF = "not_yourself"
     NOT_ALLOWED = "not_allowed"
     ROUND_RUNNING = "round_running"
@@ -55,7 +58,6 @@ class RefusalCode(str, enum.Enum):
     UNKNOWN_COMMAND = "unknown_command"
     # --- inside the relay only: never sent to a client ---
     ALREADY_AWAY = "already_away"
-    NOT_AWAY = "not_away"
 
     def __str__(self) -> str:
         return self.value

@@ -33,6 +33,7 @@ from circle_room.protocol.messages import (
     RoundStarted,
     SettingsChanged,
     Shared,
+    SignalSeen,
     SignalSent,
     StickGiven,
     StickReleased,
@@ -65,8 +66,8 @@ def _with_presence(state: RoomState, member_id: int, presence: Presence) -> Room
     return replace(state, members=members)
 
 
-def _without_hand(queue: tuple[int, ...], member_id: int) -> tuple[int, ...]:
-    return tuple(m for m in queue if m != member_id)
+def _without(ids: tuple[int, ...], member_id: int) -> tuple[int, ...]:
+    return tuple(m for m in ids if m != member_id)
 
 
 @_apply.register
@@ -110,13 +111,14 @@ def _(event: MemberLeft, state: RoomState) -> RoomState:
         turn = None
     round_ = state.round
     if round_ is not None:
-        round_ = replace(round_, remaining=_without_hand(round_.remaining, event.member_id))
+        round_ = replace(round_, remaining=_without(round_.remaining, event.member_id))
     return replace(
         state,
         members=members,
-        queue=_without_hand(state.queue, event.member_id),
+        queue=_without(state.queue, event.member_id),
         turn=turn,
         round=round_,
+        signals=_without(state.signals, event.member_id),
         removed=removed,
     )
 
@@ -140,7 +142,7 @@ def _(event: HandRaised, state: RoomState) -> RoomState:
 
 @_apply.register
 def _(event: HandLowered, state: RoomState) -> RoomState:
-    return replace(state, queue=_without_hand(state.queue, event.member_id))
+    return replace(state, queue=_without(state.queue, event.member_id))
 
 
 @_apply.register
@@ -152,7 +154,7 @@ def _(event: HandsCleared, state: RoomState) -> RoomState:
 def _(event: HandMoved, state: RoomState) -> RoomState:
     if event.member_id not in state.queue:
         return state
-    queue = list(_without_hand(state.queue, event.member_id))
+    queue = list(_without(state.queue, event.member_id))
     position = min(max(event.position, 0), len(queue))
     queue.insert(position, event.member_id)
     return replace(state, queue=tuple(queue))
@@ -178,12 +180,12 @@ def _(event: StickGiven, state: RoomState) -> RoomState:
         else:
             # A facilitator gave this member the stick out of order: that is
             # their turn in the round, and nobody else loses theirs.
-            remaining = _without_hand(round_.remaining, event.member_id)
+            remaining = _without(round_.remaining, event.member_id)
         round_ = replace(round_, remaining=remaining)
     return replace(
         state,
         turn=turn,
-        queue=_without_hand(state.queue, event.member_id),
+        queue=_without(state.queue, event.member_id),
         round=round_,
         next_turn_id=max(state.next_turn_id, event.turn_id + 1),
     )
@@ -260,5 +262,13 @@ def _(event: SettingsChanged, state: RoomState) -> RoomState:
 
 @_apply.register
 def _(event: SignalSent, state: RoomState) -> RoomState:
-    # A private signal is a notification for facilitators, not room state.
-    return state
+    # Only that someone waits for an answer is state; the kind is the inbox's.
+    # A second signal before the answer keeps its place: they have waited longest.
+    if event.member_id in state.signals or event.member_id not in state.members:
+        return state
+    return replace(state, signals=(*state.signals, event.member_id))
+
+
+@_apply.register
+def _(event: SignalSeen, state: RoomState) -> RoomState:
+    return replace(state, signals=_without(state.signals, event.member_id))

@@ -11,7 +11,8 @@ what the room would refuse: ``tests/server/test_rules_offers.py`` proves it.
 ``why_not_kind`` answers for a kind of command before its words are chosen
 (may this member open the share box, the pause message, the settings?): when
 it refuses, every command of that kind is refused the same way. Who may take
-a seat is ``protocol.admission``'s, which ``why_not`` asks for a ``Join``.
+a seat is ``protocol.admission``'s, which ``why_not`` asks for a ``Join``;
+whom a facilitator's command may name is ``protocol.targets``'s.
 
 Pure: no I/O and no clock. A refusal is a value here; whoever acts raises it.
 """
@@ -22,9 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from circle_room.protocol import targets
 from circle_room.protocol.admission import admission
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     Command,
@@ -40,6 +43,7 @@ from circle_room.protocol.messages import (
     PauseCircle,
     Promote,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     ResumeCircle,
     SendSignal,
@@ -250,14 +254,7 @@ def _no_round(state: RoomState, me: Member) -> Verdict:
     return None
 
 
-# --- what: the command's own fields -----------------------------------------------------
-
-
-def _target(state: RoomState, member_id: int) -> Member | Refused:
-    member = state.members.get(member_id)
-    if member is None:
-        return Refused(Code.NO_SUCH_MEMBER, "That person is not in the room.")
-    return member
+# --- what: the command's own fields (whom it names: ``protocol.targets``) ---------------
 
 
 def _text(check: Callable[[str], str], text: str) -> Verdict:
@@ -274,17 +271,6 @@ def _share_text(state: RoomState, me: Member, command: Share) -> Verdict:
 
 def _pause_message(state: RoomState, me: Member, command: PauseCircle) -> Verdict:
     return _text(checked_message, command.message)
-
-
-def _give(state: RoomState, me: Member, command: GiveStick) -> Verdict:
-    target = _target(state, command.member_id)
-    if isinstance(target, Refused):
-        return target
-    if target.presence is not Presence.PRESENT:
-        return Refused(Code.NOT_PRESENT, f"{target.name} is not in the circle right now.")
-    if state.holder == target.id:
-        return Refused(Code.ALREADY_HOLDER, f"{target.name} already holds the stick.")
-    return None
 
 
 def _lower_hand(state: RoomState, me: Member, command: LowerHand) -> Verdict:
@@ -314,47 +300,10 @@ def _metoo(state: RoomState, me: Member, command: MeToo) -> Verdict:
     return _not_paused(state, me)
 
 
-def _remove(state: RoomState, me: Member, command: Remove) -> Verdict:
-    target = _target(state, command.member_id)
-    if isinstance(target, Refused):
-        return target
-    if target.id == me.id:
-        return Refused(Code.NOT_YOURSELF, "To leave, use leave rather than remove.")
-    if target.role is Role.FACILITATOR or (
-        target.role is Role.COFACILITATOR and me.role is not Role.FACILITATOR
-    ):
-        return Refused(Code.NOT_ALLOWED, f"{target.name} is a facilitator and cannot be removed.")
-    return None
-
-
 def _lock(state: RoomState, me: Member, command: Lock) -> Verdict:
     if state.locked == command.locked:
         already = "locked." if command.locked else "open."
         return Refused(Code.NO_CHANGE, "The room is already " + already)
-    return None
-
-
-def _waiting_target(state: RoomState, me: Member, command: Admit | Deny) -> Verdict:
-    target = _target(state, command.member_id)
-    if isinstance(target, Refused):
-        return target
-    if target.presence is not Presence.WAITING:
-        return Refused(Code.NOT_WAITING, f"{target.name} is not in the waiting room.")
-    return None
-
-
-def _promote(state: RoomState, me: Member, command: Promote) -> Verdict:
-    target = _target(state, command.member_id)
-    if isinstance(target, Refused):
-        return target
-    if command.role is Role.FACILITATOR or target.role is Role.FACILITATOR:
-        return Refused(
-            Code.NOT_ALLOWED, "The host facilitator role comes only with the room's key."
-        )
-    if target.presence is Presence.WAITING:
-        return Refused(Code.NOT_PRESENT, f"{target.name} is still in the waiting room.")
-    if target.role is command.role:
-        return Refused(Code.NO_CHANGE, f"{target.name} already has that role.")
     return None
 
 
@@ -376,7 +325,7 @@ _RULES: dict[type, _Rule] = {
     Share: _Rule((_holder, _nobody_paused), (_share_text,)),
     Yield: _Rule((_holder, _not_paused)),
     Pass: _Rule((_holder, _not_paused, _shared)),
-    GiveStick: _Rule((_facilitator,), (_give,)),
+    GiveStick: _Rule((_facilitator,), (targets.give,)),
     TakeStick: _Rule((_facilitator, _holding)),
     RaiseHand: _Rule((_not_paused, _holding_for_hand, _hand_up)),
     LowerHand: _Rule((), (_lower_hand,)),
@@ -388,10 +337,12 @@ _RULES: dict[type, _Rule] = {
     ResumeCircle: _Rule((_facilitator, _not_paused_yet)),
     StartRound: _Rule((_facilitator, _round)),
     StopRound: _Rule((_facilitator, _no_round)),
-    Remove: _Rule((_facilitator,), (_remove,)),
+    Remove: _Rule((_facilitator,), (targets.remove,)),
     Lock: _Rule((_facilitator,), (_lock,)),
-    Admit: _Rule((_facilitator,), (_waiting_target,)),
-    Deny: _Rule((_facilitator,), (_waiting_target,)),
-    Promote: _Rule((_host,), (_promote,)),
+    Admit: _Rule((_facilitator,), (targets.waiting,)),
+    Deny: _Rule((_facilitator,), (targets.waiting,)),
+    Promote: _Rule((_host,), (targets.promote,)),
     ChangeSettings: _Rule((_facilitator,), (_settings,)),
+    AckSignal: _Rule((_facilitator,), (targets.ack_signal,)),
+    ReleaseSeat: _Rule((_facilitator,), (targets.release_seat,)),
 }

@@ -10,6 +10,7 @@ from circle_room.protocol.messages import (
     MemberAdmitted,
     MemberLeft,
     MeTooSet,
+    SignalSeen,
     SignalSent,
 )
 from circle_room.protocol.model import Presence, Role, RoomState
@@ -35,7 +36,7 @@ EVERYONE = Audience(Scope.ALL)
 
 def audience_of(event: Event, state: RoomState) -> Audience:
     """The audience of ``event``, given the state right after it was applied."""
-    if isinstance(event, SignalSent):
+    if isinstance(event, (SignalSent, SignalSeen)):
         return Audience(Scope.FACILITATORS, frozenset({event.member_id}))
     if isinstance(event, MeTooSet):
         if state.settings.show_metoo_names and state.turn is not None:
@@ -84,7 +85,9 @@ def view_for(state: RoomState, viewer: int) -> RoomState:
     Matches what that member would reach by applying only the events sent to
     them: me-too names stay hidden unless the room shows them, and someone in
     the waiting room sees only the room's settings and themself. With names
-    on, only the speaker and the facilitators see who said "me too". Names
+    on, only the speaker and the facilitators see who said "me too"; only
+    facilitators see who waits for an answer to a signal (a member, whether
+    they do themself). Names
     removed earlier in the meeting are the relay's alone: never part of it.
     """
     me = state.members.get(viewer)
@@ -102,4 +105,7 @@ def view_for(state: RoomState, viewer: int) -> RoomState:
     )
     if turn is not None and not sees_names:
         turn = replace(turn, metoo=turn.metoo & {viewer})
-    return replace(state, turn=turn, removed=frozenset())
+    signals = state.signals
+    if not state.is_facilitator(viewer):
+        signals = tuple(m for m in signals if m == viewer)
+    return replace(state, turn=turn, signals=signals, removed=frozenset())

@@ -20,6 +20,7 @@ from typing import Any
 from circle_room.protocol.admission import Admission, admission
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     Command,
@@ -49,6 +50,7 @@ from circle_room.protocol.messages import (
     Paused,
     Promote,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     ResumeCircle,
     Resumed,
@@ -59,6 +61,7 @@ from circle_room.protocol.messages import (
     SettingsChanged,
     Share,
     Shared,
+    SignalSeen,
     SignalSent,
     StartRound,
     StickGiven,
@@ -125,10 +128,10 @@ class _Plan:
                     self.give(member_id, Via.QUEUE)
                     return
 
-    def leave(self, member_id: int, reason: LeaveReason) -> None:
+    def leave(self, member_id: int, reason: LeaveReason, by: int | None = None) -> None:
         if self.state.holder == member_id:
             self.release(Release.LEFT)
-        self.emit(MemberLeft(member_id, reason))
+        self.emit(MemberLeft(member_id, reason, by))
         self.advance()
 
 
@@ -253,6 +256,10 @@ def _signal(plan: _Plan, me: Member, command: SendSignal) -> None:
     plan.emit(SignalSent(me.id, command.kind, plan.now))
 
 
+def _ack_signal(plan: _Plan, me: Member, command: AckSignal) -> None:
+    plan.emit(SignalSeen(command.member_id, me.id))
+
+
 # --- facilitation -------------------------------------------------------------------
 
 
@@ -279,6 +286,11 @@ def _stop_round(plan: _Plan, me: Member, command: StopRound) -> None:
 
 def _remove(plan: _Plan, me: Member, command: Remove) -> None:
     plan.leave(command.member_id, LeaveReason.REMOVED)
+
+
+def _release_seat(plan: _Plan, me: Member, command: ReleaseSeat) -> None:
+    # As if their grace period had run out, only sooner: the name is free again.
+    plan.leave(command.member_id, LeaveReason.TIMED_OUT, by=me.id)
 
 
 def _lock(plan: _Plan, me: Member, command: Lock) -> None:
@@ -335,4 +347,6 @@ _HANDLERS: dict[type, Callable[[_Plan, Member, Any], None]] = {
     Deny: _deny,
     Promote: _promote,
     ChangeSettings: _settings,
+    AckSignal: _ack_signal,
+    ReleaseSeat: _release_seat,
 }

@@ -40,7 +40,6 @@ from circle_room.protocol.messages import (
     MeTooSet,
     SettingsChanged,
     Shared,
-    SignalSent,
     Snapshot,
 )
 from circle_room.protocol.model import LeaveReason, Member, Presence, Role, RoomState, Settings
@@ -69,7 +68,9 @@ from circle_room.server.effects import (
 from circle_room.server.places import Place, Places
 from circle_room.server.snapshot import CircleSnapshot
 
-_NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount, SignalSent)
+# A signal waiting for an answer is structural (``RoomState.signals``): a
+# restarted relay must still show it.
+_NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount)
 
 Fact = Disconnect | Reconnect | Expire
 """What the shell observes about a member's connection."""

@@ -132,8 +132,11 @@ def test_tags_are_unique_and_in_their_family_ranges() -> None:
     assert all(1 <= tag(cls) <= 9 for cls in CONTROL_TYPES)
     assert all(10 <= tag(cls) <= 39 for cls in COMMAND_TYPES)
     assert all(40 <= tag(cls) <= 79 for cls in EVENT_TYPES)
-    assert len(COMMAND_TYPES) == 22
-    assert len(EVENT_TYPES) == 22
+    assert len(COMMAND_TYPES) == 24
+    assert len(EVENT_TYPES) == 23
+    # New messages go at the end of their family's range, after every old tag.
+    assert [tag(cls) for cls in COMMAND_TYPES] == list(range(10, 34))
+    assert [tag(cls) for cls in EVENT_TYPES] == list(range(40, 63))
 
 
 @pytest.mark.parametrize("cls", ALL_TYPES, ids=lambda cls: cls.__name__)
@@ -403,7 +406,7 @@ def test_an_int_is_accepted_where_a_float_is_expected() -> None:
     assert type(frame.event.at) is float
 
 
-@pytest.mark.parametrize("tag", [0, 6, 9, 32, 39, 62, 80, 255, -1, 2**40, "52", 52.0, True, None])
+@pytest.mark.parametrize("tag", [0, 6, 9, 34, 39, 63, 80, 255, -1, 2**40, "52", 52.0, True, None])
 def test_unknown_tag_raises(tag: Any) -> None:
     with pytest.raises(DecodeError):
         decode(msgpack.packb([tag, 1, 1, 1, "x"]))

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from circle_room.protocol.messages import (
     RoundStarted,
     SettingsChanged,
     Shared,
+    SignalSeen,
     SignalSent,
     StickGiven,
     StickReleased,
@@ -366,7 +368,20 @@ def test_round_lock_settings_and_signals(room: RoomState) -> None:
     assert not apply(apply(room, LockChanged(True, FRAN)), LockChanged(False, FRAN)).locked
     settings = Settings(share_limit=300, auto_pass=False)
     assert apply(room, SettingsChanged(settings, FRAN)).settings == settings
-    assert apply(room, SignalSent(ANA, SignalKind.CHECK_IN, 1.0)) == room
+
+
+def test_a_signal_waits_for_its_answer_in_the_order_sent(room: RoomState) -> None:
+    state = apply(room, SignalSent(ANA, SignalKind.CHECK_IN, 1.0))
+    assert state == replace(room, signals=(ANA,))
+    state = apply(state, SignalSent(CY, SignalKind.OK, 2.0))
+    # A second signal before the answer keeps the first one's place.
+    assert apply(state, SignalSent(ANA, SignalKind.OK, 3.0)).signals == (ANA, CY)
+    assert apply(state, SignalSeen(ANA, FRAN)).signals == (CY,)
+    assert apply(state, SignalSeen(ANA, FRAN)) == apply(room, SignalSent(CY, SignalKind.OK, 2.0))
+    assert apply(state, MemberLeft(CY, LeaveReason.QUIET)).signals == (ANA,)
+    # Total: an answer to nobody, or a signal from someone unknown, changes nothing.
+    assert apply(room, SignalSeen(ANA, FRAN)) == room
+    assert apply(room, SignalSent(99, SignalKind.OK, 1.0)) == room
 
 
 def test_core_imports_no_ui_network_or_event_loop() -> None:

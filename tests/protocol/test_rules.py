@@ -9,12 +9,14 @@ import pytest
 from circle_room.protocol.admission import Admission, admission, name_refusal
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
+    AckSignal,
     ChangeSettings,
     GiveStick,
     Leave,
     MeToo,
     PauseCircle,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     SendSignal,
     Share,
@@ -88,6 +90,41 @@ def test_a_co_facilitator_may_not_remove_another_but_the_host_may() -> None:
     assert why_not(room(), GIL, Remove(ANA)) is None
     assert code(why_not(room(), GIL, Remove(FRAN))) is RefusalCode.NOT_ALLOWED
     assert code(why_not(room(), GIL, Remove(GIL))) is RefusalCode.NOT_YOURSELF
+
+
+def test_a_facilitator_answers_a_waiting_signal_once() -> None:
+    waiting = room(signals=(ANA, GIL))
+    assert why_not(waiting, GIL, AckSignal(ANA)) is None
+    assert why_not(waiting, FRAN, AckSignal(GIL)) is None
+    assert code(why_not(waiting, BEN, AckSignal(ANA))) is RefusalCode.NOT_FACILITATOR
+    assert code(why_not(waiting, GIL, AckSignal(GIL))) is RefusalCode.NOT_YOURSELF
+    assert code(why_not(waiting, FRAN, AckSignal(99))) is RefusalCode.NO_SUCH_MEMBER
+    # Never signalled, or answered already by another facilitator.
+    refused = why_not(waiting, FRAN, AckSignal(BEN))
+    assert code(refused) is RefusalCode.NO_SIGNAL
+    assert refused is not None and refused.message == "No signal from Ben is waiting for an answer."
+    paused = room(signals=(ANA,), pause=Pause(FRAN, "breathe", 0.0))
+    assert why_not(paused, GIL, AckSignal(ANA)) is None
+
+
+def test_only_an_away_seat_is_released_and_only_by_who_may_remove() -> None:
+    members = dict(room().members)
+    for member_id in (HAL, ANA):
+        members[member_id] = replace(members[member_id], presence=Presence.AWAY)
+    members[BEN] = replace(members[BEN], presence=Presence.WAITING)
+    state = room(members=members)
+    assert why_not(state, GIL, ReleaseSeat(ANA)) is None
+    assert why_not(state, FRAN, ReleaseSeat(HAL)) is None
+    assert code(why_not(state, ANA, ReleaseSeat(HAL))) is RefusalCode.NOT_FACILITATOR
+    assert code(why_not(state, GIL, ReleaseSeat(HAL))) is RefusalCode.NOT_ALLOWED
+    here = why_not(state, FRAN, ReleaseSeat(GIL))
+    assert code(here) is RefusalCode.NOT_AWAY
+    assert here is not None and "only the seat of someone away" in here.message
+    assert code(why_not(state, FRAN, ReleaseSeat(BEN))) is RefusalCode.NOT_AWAY
+    assert code(why_not(state, FRAN, ReleaseSeat(FRAN))) is RefusalCode.NOT_AWAY
+    assert code(why_not(state, FRAN, ReleaseSeat(99))) is RefusalCode.NO_SUCH_MEMBER
+    paused = replace(state, pause=Pause(FRAN, "breathe", 0.0))
+    assert why_not(paused, GIL, ReleaseSeat(ANA)) is None
 
 
 def test_while_paused_members_wait_and_facilitators_steer() -> None:

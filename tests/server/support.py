@@ -29,7 +29,7 @@ from circle_room.protocol.messages import (
     Welcome,
 )
 from circle_room.protocol.model import Member, Presence, Role, RoomState
-from circle_room.server.audience import Scope
+from circle_room.server.audience import Scope, view_for
 from circle_room.server.live_room import LiveRoom
 from circle_room.server.relay import Relay
 from circle_room.server.room_core import LogEntry
@@ -195,8 +195,10 @@ def without_metoo_names(state: RoomState) -> RoomState:
 
 def assert_same_room(peer: Peer, room: LiveRoom) -> None:
     # Removed names are the relay's own: a client holds only those it saw removed.
+    # Who waits for an answer to a signal: a member sees only whether they do.
     mine = replace(without_metoo_names(peer.state), removed=frozenset())
-    relays = replace(without_metoo_names(room.state), removed=frozenset())
+    signals = view_for(room.state, peer.id).signals
+    relays = replace(without_metoo_names(room.state), removed=frozenset(), signals=signals)
     assert mine == relays, peer
     assert list(peer.state.members) == list(room.state.members), "circle order differs"
 

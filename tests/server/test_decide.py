@@ -10,6 +10,7 @@ import pytest
 
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     Command,
@@ -39,6 +40,7 @@ from circle_room.protocol.messages import (
     Paused,
     Promote,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     ResumeCircle,
     Resumed,
@@ -49,6 +51,7 @@ from circle_room.protocol.messages import (
     SettingsChanged,
     Share,
     Shared,
+    SignalSeen,
     SignalSent,
     StartRound,
     StickGiven,
@@ -235,6 +238,14 @@ def _in_round(state: RoomState) -> RoomState:
     return act(state, FRAN, StartRound())
 
 
+def _signalled(state: RoomState) -> RoomState:
+    return act(state, CY, SendSignal(SignalKind.CHECK_IN))
+
+
+def _away(state: RoomState) -> RoomState:
+    return act(state, CY, Disconnect())
+
+
 FACILITATOR_ONLY: list[tuple[Callable[[RoomState], RoomState], Command]] = [
     (_plain, PauseCircle("breathe")),
     (_paused, ResumeCircle()),
@@ -251,6 +262,8 @@ FACILITATOR_ONLY: list[tuple[Callable[[RoomState], RoomState], Command]] = [
     (_plain, ChangeSettings(Settings(share_limit=300))),
     (_plain, StartRound()),
     (_in_round, StopRound()),
+    (_signalled, AckSignal(CY)),
+    (_away, ReleaseSeat(CY)),
 ]
 
 
@@ -760,10 +773,46 @@ def test_leaving(room: RoomState) -> None:
     assert events(room, ANA, Leave(quiet=True)) == [MemberLeft(ANA, LeaveReason.QUIET)]
 
 
-def test_signals_reach_facilitators_and_change_nothing(room: RoomState) -> None:
+def test_a_signal_waits_until_a_facilitator_answers_it(room: RoomState) -> None:
     sent = events(room, ANA, SendSignal(SignalKind.STEPPING_OUT))
     assert sent == [SignalSent(ANA, SignalKind.STEPPING_OUT, NOW)]
-    assert apply_all(room, sent) == room
+    state = apply_all(room, sent)
+    assert state == replace(room, signals=(ANA,))
+    state = act(state, FRAN, Promote(BEN))
+    assert events(state, BEN, AckSignal(ANA)) == [SignalSeen(ANA, BEN)]
+    answered = act(state, BEN, AckSignal(ANA))
+    assert answered.signals == ()
+    # The other facilitator's "seen" comes too late: it is answered.
+    refuse(answered, FRAN, AckSignal(ANA), "no_signal")
+    refuse(state, ANA, AckSignal(ANA), "not_facilitator")
+
+
+def test_a_quiet_exit_drops_the_signal_that_waited(room: RoomState) -> None:
+    state = act(room, ANA, SendSignal(SignalKind.CHECK_IN))
+    assert events(state, ANA, Leave(quiet=True)) == [MemberLeft(ANA, LeaveReason.QUIET)]
+    assert act(state, ANA, Leave(quiet=True)).signals == ()
+
+
+def test_releasing_an_away_seat_is_a_grace_period_ended_now(room: RoomState) -> None:
+    state = with_hands(holding(room, ANA), BEN)
+    turn = turn_id(state)
+    refuse(state, FRAN, ReleaseSeat(ANA), "not_away")
+    state = act(state, ANA, Disconnect())
+    refuse(state, CY, ReleaseSeat(ANA), "not_facilitator")
+    assert events(state, FRAN, ReleaseSeat(ANA)) == [
+        StickReleased(ANA, turn, Release.LEFT, NOW),
+        MemberLeft(ANA, LeaveReason.TIMED_OUT, by=FRAN),
+        StickGiven(BEN, turn + 1, Via.QUEUE, NOW),
+    ]
+    released = act(state, FRAN, ReleaseSeat(ANA))
+    assert ANA not in released.members
+    assert released.removed == frozenset()  # Released, not barred.
+    # The name is free again at once: the same person joins again as a newcomer.
+    back, ana = join(released, "Ana")
+    assert ana not in (ANA, BEN, CY, FRAN)
+    assert back.members[ana].name == "Ana"
+    # And the seat being kept would have refused that name before.
+    refuse(state, None, Join("Ana"), "name_taken")
 
 
 # --- settings -------------------------------------------------------------------------

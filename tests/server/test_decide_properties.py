@@ -14,6 +14,7 @@ from circle_room.protocol.codec import decode, decode_state, encode, encode_stat
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
     COMMAND_TYPES,
+    AckSignal,
     Admit,
     ChangeSettings,
     CommandFrame,
@@ -33,6 +34,7 @@ from circle_room.protocol.messages import (
     PauseCircle,
     Promote,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     ResumeCircle,
     SendSignal,
@@ -93,6 +95,8 @@ COMMANDS: dict[type, st.SearchStrategy[Any]] = {
     Deny: st.builds(Deny, ids),
     Promote: st.builds(Promote, ids, st.sampled_from(Role)),
     ChangeSettings: st.builds(ChangeSettings, settings_values),
+    AckSignal: st.builds(AckSignal, ids),
+    ReleaseSeat: st.builds(ReleaseSeat, ids),
 }
 assert set(COMMANDS) == set(COMMAND_TYPES)
 commands = st.one_of(*COMMANDS.values())
@@ -100,6 +104,7 @@ observed = st.sampled_from([Disconnect(), Reconnect(), Expire()])
 
 BARRED = (LeaveReason.REMOVED, LeaveReason.DENIED)
 ALLOWED_WHILE_PAUSED = (SendSignal, Leave, Disconnect, Reconnect, Expire, Join)
+FACILITATOR_ONLY = (AckSignal, ReleaseSeat, Remove, Admit, Deny, GiveStick, TakeStick)
 NAMES = ["Ana", "ana", "Ben", "Cy", "Dee", "Eve", "Zo\u00e9", "Zoe\u0301", "", "\x1b[1m"]
 
 
@@ -137,6 +142,15 @@ class Meeting(RuleBasedStateMachine):
         after = apply_all(before, events)
         if isinstance(command, Join):
             self.check_admission(before, command, events)
+        if isinstance(command, FACILITATOR_ONLY):
+            assert who is not None and before.is_facilitator(who)
+        if isinstance(command, ReleaseSeat):
+            self.check_release(before, after, command, events)
+        if isinstance(command, AckSignal):
+            assert command.member_id in before.signals
+            assert command.member_id not in after.signals
+        if isinstance(command, SendSignal):
+            assert who in after.signals
         for event in events:
             if isinstance(event, MemberLeft) and event.reason in BARRED:
                 # A removed or denied name is barred for the rest of the meeting.
@@ -174,6 +188,26 @@ class Meeting(RuleBasedStateMachine):
         assert len(before.members) < join.max_members
         waiting = member and before.settings.waiting_room
         assert joined.member.presence is (Presence.WAITING if waiting else Presence.PRESENT)
+
+    @staticmethod
+    def check_release(
+        before: RoomState, after: RoomState, command: ReleaseSeat, events: list[Event]
+    ) -> None:
+        """An away seat was released: they left as if timed out, and their name is free."""
+        released = before.members[command.member_id]
+        assert released.presence is Presence.AWAY
+        assert any(
+            isinstance(e, MemberLeft)
+            and e.member_id == released.id
+            and e.reason is LeaveReason.TIMED_OUT
+            and e.by is not None
+            for e in events
+        )
+        assert released.id not in after.members
+        assert released.name.casefold() not in after.removed  # Released, not barred.
+        if after.members and not after.locked:
+            # The same name may take a seat again at once.
+            assert why_not(after, None, Join(released.name, Role.MEMBER)) is None
 
     def someone(self, data: st.DataObject) -> int:
         """Mostly a member of the room; sometimes an id nobody has."""
@@ -272,6 +306,7 @@ class Meeting(RuleBasedStateMachine):
         hand = data.draw(st.sampled_from([*state.queue, 99]))
         waiting = [m.id for m in state.members.values() if m.presence is Presence.WAITING]
         waiter = data.draw(st.sampled_from([*waiting, 99]))
+        away = [m.id for m in state.members.values() if m.presence is Presence.AWAY]
         command = data.draw(
             st.sampled_from(
                 [
@@ -288,11 +323,31 @@ class Meeting(RuleBasedStateMachine):
                     Remove(target),
                     Promote(target, data.draw(st.sampled_from([Role.COFACILITATOR, Role.MEMBER]))),
                     ChangeSettings(data.draw(settings_values)),
+                    AckSignal(data.draw(st.sampled_from([*state.signals, target]))),
+                    ReleaseSeat(data.draw(st.sampled_from([*away, target]))),
                 ]
             )
         )
         who = host if isinstance(command, Promote) and host else facilitators
         self.step(data.draw(st.sampled_from(who)), command)
+
+    @rule(data=st.data(), kind=st.sampled_from(SignalKind))
+    def someone_signals_and_is_answered(self, data: st.DataObject, kind: SignalKind) -> None:
+        self.step(self.someone(data), SendSignal(kind))
+        facilitators = [m.id for m in self.state.members.values() if m.role is not Role.MEMBER]
+        if self.state.signals and facilitators:
+            who = data.draw(st.sampled_from(facilitators))
+            self.step(who, AckSignal(data.draw(st.sampled_from(self.state.signals))))
+
+    @rule(data=st.data())
+    def someone_drops_and_their_seat_is_released(self, data: st.DataObject) -> None:
+        if not self.state.members:
+            return
+        dropped = data.draw(st.sampled_from(list(self.state.members)))
+        self.step(dropped, Disconnect())
+        facilitators = [m.id for m in self.state.members.values() if m.role is not Role.MEMBER]
+        if facilitators:
+            self.step(data.draw(st.sampled_from(facilitators)), ReleaseSeat(dropped))
 
     @rule(seconds=st.floats(min_value=0.0, max_value=600.0))
     def time_passes(self, seconds: float) -> None:
@@ -319,6 +374,18 @@ class Meeting(RuleBasedStateMachine):
         if state.round is not None:
             assert len(set(state.round.remaining)) == len(state.round.remaining)
             assert all(m in state.members for m in state.round.remaining)
+
+    @invariant()
+    def only_members_in_the_circle_wait_for_an_answer(self) -> None:
+        state = self.state
+        assert len(set(state.signals)) == len(state.signals)
+        assert all(m in state.members for m in state.signals)
+        assert all(state.members[m].presence is not Presence.WAITING for m in state.signals)
+        for viewer in state.members:
+            # A member sees at most their own signal waiting; a facilitator, all of them.
+            seen = view_for(state, viewer).signals
+            mine = tuple(m for m in state.signals if m == viewer)
+            assert seen == (state.signals if state.is_facilitator(viewer) else mine)
 
     @invariant()
     def members_are_unique(self) -> None:

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from circle_room.protocol.codec import decode
-from circle_room.protocol.messages import EventFrame, MeTooCount, MeTooSet, Shared, SignalSent
-from circle_room.protocol.model import Presence
+from circle_room.protocol.messages import EventFrame, MeTooCount, MeTooSet, Shared
+from circle_room.protocol.model import Presence, SignalKind
 from circle_room.server import live_room
 from circle_room.tui.client.connection import (
     CircleClient,
@@ -154,6 +154,8 @@ async def test_sigkill_mid_meeting_then_restart_restores_the_circle(
     secret = "the thing I have never told anyone 7f3a9c"
     await alice.client.share(secret)
     await all_see(everyone, lambda p: secret in p.shares(), "the share")
+    await carol.client.signal(SignalKind.CHECK_IN)
+    await fran.wait(lambda: fran.state.signals == (carol.id,), "carol's signal")
     await fran.client.pause("Let's take a breath")
     await all_see(everyone, lambda p: p.state.pause is not None, "the pause")
     ids = {p.client.name: p.id for p in everyone}
@@ -179,6 +181,9 @@ async def test_sigkill_mid_meeting_then_restart_restores_the_circle(
         assert p.state.pause is not None
         assert (p.state.pause.by, p.state.pause.message) == (fran.id, "Let's take a breath")
         assert p.shares() == [secret]  # nothing said was lost or replayed twice
+    # Carol still waits for an answer; only she and the facilitator know it.
+    assert fran.state.signals == carol.state.signals == (carol.id,)
+    assert alice.state.signals == bob.state.signals == ()
 
     # Removal outlives the relay, for the rest of this meeting.
     with pytest.raises(JoinRefused) as refused:
@@ -243,7 +248,7 @@ async def test_every_change_is_saved_before_anyone_hears_of_it(
         frame = decode(message)
         if isinstance(frame, EventFrame) and frame.seq > newest:
             newest = frame.seq
-            if not isinstance(frame.event, (Shared, MeTooSet, MeTooCount, SignalSent)):
+            if not isinstance(frame.event, (Shared, MeTooSet, MeTooCount)):
                 saved = store.load_circle(ROOM)
                 if saved is None or saved.state != room.state:
                     told_before_saved.append(type(frame.event).__name__)
@@ -257,6 +262,9 @@ async def test_every_change_is_saved_before_anyone_hears_of_it(
     await bob.client.raise_hand()
     await all_see([fran, bob], lambda p: p.state.queue == (bob.id,), "bob's hand")
     await alice.client.yield_stick()
+    await alice.client.signal(SignalKind.CHECK_IN)  # Who waits for an answer is saved too.
+    await fran.wait(lambda: fran.state.signals == (alice.id,), "alice's signal")
+    await fran.client.ack_signal(alice.id)
     await fran.client.pause()
     await fran.client.lock()
     await fran.client.remove(bob.id)

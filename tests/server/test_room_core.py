@@ -187,7 +187,8 @@ def test_a_signal_reaches_the_facilitators_and_its_sender_only(core: RoomCore) -
     fran = seat(core, "Fran", Role.FACILITATOR)
     ana = seat(core, "Ana")
     seat(core, "Ben")
-    [deliver] = core.execute(ana, SendSignal(SignalKind.CHECK_IN), NOW)
+    save, deliver = core.execute(ana, SendSignal(SignalKind.CHECK_IN), NOW)
+    assert isinstance(save, Save), "a signal waiting for an answer outlives a restart"
     assert isinstance(deliver, Deliver)
     assert deliver.readers == {fran, ana}
     assert core.log[-1].readers == {fran, ana}

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from circle_room.protocol.admission import name_refusal
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     Command,
@@ -34,6 +35,7 @@ from circle_room.protocol.messages import (
     PauseCircle,
     Promote,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     ResumeCircle,
     SendSignal,
@@ -118,6 +120,8 @@ def meetings(draw: st.DrawFn) -> RoomState:
     moments: list[tuple[int, Any]] = [
         (1, StartRound()),
         (draw(members), Disconnect()),
+        (draw(members), SendSignal(SignalKind.CHECK_IN)),
+        (draw(members), SendSignal(SignalKind.OK)),
         (HOLDER, Share("It has been a long week.")),
         (1, Remove(draw(members))),
         (1, Lock(True)),
@@ -187,6 +191,7 @@ KEYS = (
     "admit",
     "lower_all",
     "move",
+    "ack_signal",
 )
 
 
@@ -237,7 +242,7 @@ def test_dialogs_open_exactly_when_something_in_them_can_be_sent(state: RoomStat
 # --- the facilitator's member menu --------------------------------------------------------
 
 MENU = ("admit", "deny", "take", "give", "lower", "up", "down", "lower_all")
-MENU += ("promote", "demote", "remove")
+MENU += ("promote", "demote", "remove", "seen", "release")
 
 
 @PROPERTIES
@@ -292,6 +297,9 @@ def plain_lines(state: RoomState, me: int) -> list[tuple[str, Command]]:
         ("I hear you.", Share("I hear you.")),
         ("//slash", Share("/slash")),
     ]
+    waiting = [m for m in state.signals if m != me]
+    if waiting:
+        lines.append(("/seen", AckSignal(waiting[0])))  # Alone: the longest waiting.
     if turn is not None:
         lines.append(("/metoo", MeToo(turn.id, me not in turn.metoo)))
     for member in state.members.values():
@@ -301,6 +309,8 @@ def plain_lines(state: RoomState, me: int) -> list[tuple[str, Command]]:
             (f"/give {name}", GiveStick(member.id)),
             (f"/remove {name}", Remove(member.id)),
             (f"/admit {name}", Admit(member.id)),
+            (f"/seen {name}", AckSignal(member.id)),
+            (f"/release {name}", ReleaseSeat(member.id)),
         ]
     return lines
 
@@ -374,12 +384,14 @@ def test_meetings_reach_the_states_the_rules_care_about() -> None:
                 ("waiting", any(m.presence is Presence.WAITING for m in state.members.values())),
                 ("away", any(m.presence is Presence.AWAY for m in state.members.values())),
                 ("cofacilitators", _cofacilitators(state) > 1),
+                ("signalled", len(state.signals) > 1),
             )
             if present
         )
 
     look()
     wanted = {"holder", "shared", "round", "paused", "locked", "queue", "removed", "waiting"}
+    wanted |= {"signalled"}
     assert seen >= wanted | {"away", "cofacilitators"}
 
 

@@ -9,6 +9,7 @@ Pure: a ``View`` and the selected member in, a yes or no out, so
 from __future__ import annotations
 
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     Command,
@@ -60,11 +61,12 @@ def key_offered(
 ) -> bool:
     """Whether the key for ``action`` is offered now.
 
-    Some keys stand for two commands (``h``, ``m``, ``y``, ``p``, ``r``, ``l``):
+    Some keys stand for two commands (``h``, ``m``, ``y``, ``p``, ``r``, ``l``, ``s``):
     which one shows follows the state, and ``y`` passes while passing is still
     possible. A facilitator's ``g`` on themself is ``t``, and facilitators have
-    nobody to signal privately. ``settings`` opens a dialog, so it asks only
-    whether some change of settings may be made.
+    nobody to signal privately: their ``s`` answers a member's signal instead.
+    ``settings`` opens a dialog, so it asks only whether some change of settings
+    may be made.
     """
     state, me = view.state, view.me
     if action == "mark_read":
@@ -96,6 +98,9 @@ def key_command(
     if action == "admit":
         waiting = admit_target(view, selected)
         return Admit(waiting.id) if waiting is not None else None
+    if action == "ack_signal":
+        signalled = ack_target(view, selected)
+        return AckSignal(signalled) if signalled is not None else None
     if selected is None:
         return None
     if action == "give":
@@ -113,4 +118,13 @@ def admit_target(view: View, selected: Member | None) -> Member | None:
     if selected is not None and selected.presence is Presence.WAITING:
         return selected
     waiting = view.waiting_members()
+    return waiting[0] if waiting else None
+
+
+def ack_target(view: View, selected: Member | None) -> int | None:
+    """Whose signal the ``seen`` key answers: the selected member's if theirs waits,
+    else whoever has waited longest."""
+    waiting = [m for m in view.state.signals if m != view.me]
+    if selected is not None and selected.id in waiting:
+        return selected.id
     return waiting[0] if waiting else None

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     Command,
@@ -18,6 +19,7 @@ from circle_room.protocol.messages import (
     PauseCircle,
     Promote,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     ResumeCircle,
     SendSignal,
@@ -90,3 +92,9 @@ class Commands:
 
     async def change_settings(self, settings: Settings) -> int:
         return await self.send(ChangeSettings(settings))
+
+    async def ack_signal(self, member_id: int) -> int:
+        return await self.send(AckSignal(member_id))
+
+    async def release_seat(self, member_id: int) -> int:
+        return await self.send(ReleaseSeat(member_id))

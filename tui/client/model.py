@@ -8,15 +8,17 @@ returns the ``Received`` update that carries the room before and after and the
 sentences, so every skin reads the same state and says the same words. The
 model also keeps what the state alone does not hold: the shares heard since
 joining and the notes between them, the facilitators' inbox of private
-signals, and an estimate of the relay's clock. ``view(now)`` returns a frozen
+signals (and quiet exits, and which signals were answered), and an estimate
+of the relay's clock. ``view(now)`` returns a frozen
 ``View`` for a full screen. Nothing here does I/O or reads the clock.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 
-from circle_room.protocol.messages import Event, MemberLeft, SignalSent, Welcome
+from circle_room.protocol.messages import Event, MemberLeft, SignalSeen, SignalSent, Welcome
 from circle_room.protocol.model import RoomState, SignalKind
 from circle_room.protocol.room import apply
 from circle_room.protocol.text import clean_line
@@ -95,12 +97,17 @@ class Meeting:
             if line.kind in LOGGED:
                 self._keep(line)
         if isinstance(event, SignalSent) and event.member_id != self.me:
-            self._n += 1
-            name = name_of(after, event.member_id, self.me)
-            self._inbox.append(Signal(self._n, event.member_id, name, event.kind, local_now))
+            self._file(
+                event.member_id, name_of(after, event.member_id, self.me), event.kind, local_now
+            )
             self._last_signal[event.member_id] = event.kind
+        elif isinstance(event, SignalSeen):
+            self._answered(event.member_id, name_of(after, event.by, self.me))
         elif isinstance(event, MemberLeft):
             self._last_signal.pop(event.member_id, None)
+            if any(line.kind is Kind.SIGNAL for line in lines):
+                # A quiet exit, which the narrator tells the facilitators alone.
+                self._file(event.member_id, lines[0].who, None, local_now)
         return Received(seq, event, before, after, lines)
 
     def resync(self, state: RoomState, seq: int, *, gap: bool) -> Resynced:
@@ -120,6 +127,22 @@ class Meeting:
         estimate = server_time - local_now
         if self._offset is None or estimate > self._offset:
             self._offset = estimate
+
+    def _file(self, member_id: int, name: str, kind: SignalKind | None, local_now: float) -> None:
+        self._n += 1
+        self._inbox.append(Signal(self._n, member_id, name, kind, local_now))
+
+    def _answered(self, member_id: int, by: str) -> None:
+        """A facilitator said "seen" to ``member_id``: their signals so far are answered."""
+        self._inbox = deque(
+            (
+                replace(s, seen_by=by)
+                if s.member_id == member_id and s.kind is not None and not s.seen_by
+                else s
+                for s in self._inbox
+            ),
+            maxlen=INBOX,
+        )
 
     def _keep(self, line: Line) -> None:
         self._n += 1

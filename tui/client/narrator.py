@@ -8,8 +8,8 @@ shows (a full screen shows hands and "me too" elsewhere, so it skips
 
 Nothing here does I/O or reads the clock. Every sentence is one line, reads
 like speech ("Dana has the stick.") and is built only from cleaned text
-(``protocol.text``), so nobody's name or share can move a cursor, recolour a
-screen or confuse a screen reader.
+(``protocol.text``, and the small words of ``tui.client.words``), so nobody's
+name or share can move a cursor, recolour a screen or confuse a screen reader.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from circle_room.protocol.messages import (
     RoundStarted,
     SettingsChanged,
     Shared,
+    SignalSeen,
     SignalSent,
     StickGiven,
     StickReleased,
@@ -50,23 +51,16 @@ from circle_room.protocol.model import (
     Release,
     Role,
     RoomState,
-    SignalKind,
     Via,
 )
 from circle_room.protocol.text import clean_block, clean_line
-
-SIGNAL_WORDS: dict[SignalKind, str] = {
-    SignalKind.CHECK_IN: "I need a check-in",
-    SignalKind.STEPPING_OUT: "I'm stepping out for a moment",
-    SignalKind.OK: "I'm OK",
-}
-"""A private signal as the member means it."""
-SIGNAL_TAGS: dict[SignalKind, str] = {
-    SignalKind.CHECK_IN: "check-in",
-    SignalKind.STEPPING_OUT: "stepped out",
-    SignalKind.OK: "OK",
-}
-"""A private signal in a word or two, for a narrow inbox."""
+from circle_room.tui.client.words import SIGNAL_TAGS as SIGNAL_TAGS
+from circle_room.tui.client.words import SIGNAL_WORDS as SIGNAL_WORDS
+from circle_room.tui.client.words import join_names as join_names
+from circle_room.tui.client.words import minutes_text as minutes_text
+from circle_room.tui.client.words import name_of as name_of
+from circle_room.tui.client.words import ordinal as ordinal
+from circle_room.tui.client.words import people as people
 
 FIRST_NOTE = (
     "Shares from now on appear here. Nothing is kept after the meeting: "
@@ -84,7 +78,8 @@ class Kind(enum.Enum):
     DETAIL = "detail"
     """What a full screen shows by other means (hands, me too, who is away)."""
     SIGNAL = "signal"
-    """A private signal to the facilitators; a full screen files these in an inbox."""
+    """Told to the facilitators alone (a private signal, its answer, a quiet exit);
+    a full screen files these in its inbox."""
 
 
 class Hint(enum.Enum):
@@ -96,6 +91,8 @@ class Hint(enum.Enum):
     """``who`` waits to be let in (told to facilitators only)."""
     AGREEMENTS = "agreements"
     """The group agreements changed: read them again."""
+    ANSWER = "answer"
+    """``who`` sent a private signal: tell them it was seen (facilitators only)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,8 @@ class Line:
     kind: Kind
     text: str
     who: str = ""
-    """For a share, the speaker ("You" for oneself); for ``Hint.ADMIT``, the newcomer."""
+    """For a share, the speaker ("You" for oneself); for ``Kind.SIGNAL`` and
+    ``Hint.ADMIT``, the member it is about."""
     hint: Hint | None = None
 
 
@@ -117,37 +115,7 @@ def detail(text: str) -> Line:
     return Line(Kind.DETAIL, text)
 
 
-# --- small words ------------------------------------------------------------------------
-
-
-def people(count: int) -> str:
-    return "1 person" if count == 1 else f"{count} people"
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def minutes_text(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return f"{int(seconds)} seconds"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
-
-
-def name_of(state: RoomState, member_id: int | None, me: int, *, you: str = "You") -> str:
-    """A member's cleaned name, ``you`` for oneself, "Someone" when unknown (or blank)."""
-    if member_id is not None and member_id == me:
-        return you
-    member = state.members.get(member_id) if member_id is not None else None
-    return (clean_line(member.name) if member is not None else "") or "Someone"
-
-
-def join_names(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+# --- small words (the rest are ``tui.client.words``') -----------------------------------
 
 
 def _verb(subject: str, you: str, them: str) -> str:
@@ -294,14 +262,25 @@ def _left(event: MemberLeft, before: RoomState, after: RoomState, me: int) -> li
             return [note("A facilitator did not admit you to this meeting.")]
         return []
     who = name_of(before, event.member_id, me)
+    leaving = before.members.get(event.member_id)
+    if event.reason is LeaveReason.QUIET:
+        # Never announced to the circle; the facilitators are told, privately,
+        # that someone left their seat (not someone who only waited).
+        seated = leaving is not None and leaving.presence is not Presence.WAITING
+        told = seated and before.is_facilitator(me)
+        return [Line(Kind.SIGNAL, f"{who} left quietly.", who)] if told else []
+    if event.reason is LeaveReason.TIMED_OUT and event.by is not None:
+        if event.by == me:
+            return [note(f"You released {who}'s seat; the name is free again.")]
+        by = name_of(before, event.by, me)
+        return [note(f"{by} released {who}'s seat while they were away.")]
     said = {
         LeaveReason.LEFT: f"{who} left.",
-        LeaveReason.QUIET: "",  # A quiet exit is not announced.
         LeaveReason.TIMED_OUT: f"{who} could not reconnect in time and has left.",
         LeaveReason.REMOVED: f"{who} was removed from the meeting.",
         LeaveReason.DENIED: f"{who} was not admitted.",
-    }[event.reason]
-    return [note(said)] if said else []
+    }
+    return [note(said[event.reason])]
 
 
 def _round_started(event: RoundStarted, before: RoomState, after: RoomState, me: int) -> list[Line]:
@@ -368,7 +347,17 @@ def _signal(event: SignalSent, before: RoomState, after: RoomState, me: int) -> 
     if event.member_id == me:
         return [note(f"Sent to the facilitators only: {words}.")]
     who = name_of(after, event.member_id, me)
-    return [Line(Kind.SIGNAL, f"Private signal from {who}: {words}.", who)]
+    return [Line(Kind.SIGNAL, f"Private signal from {who}: {words}.", who, Hint.ANSWER)]
+
+
+def _signal_seen(event: SignalSeen, before: RoomState, after: RoomState, me: int) -> list[Line]:
+    if event.member_id == me:
+        return [note("A facilitator has seen your signal.")]
+    who = name_of(after, event.member_id, me)
+    if event.by == me:
+        return [Line(Kind.SIGNAL, f"You let {who} know you saw their signal.", who)]
+    by = name_of(after, event.by, me)
+    return [Line(Kind.SIGNAL, f"{by} let {who} know their signal was seen.", who)]
 
 
 _NARRATORS: dict[type, Callable[[Any, RoomState, RoomState, int], list[Line]]] = {
@@ -394,4 +383,5 @@ _NARRATORS: dict[type, Callable[[Any, RoomState, RoomState, int], list[Line]]] =
     RoleChanged: _role,
     SettingsChanged: _settings,
     SignalSent: _signal,
+    SignalSeen: _signal_seen,
 }

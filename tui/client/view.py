@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from circle_room.protocol.model import Member, Presence, Role, RoomState, SignalKind
 from circle_room.tui.client.narrator import Line
 from circle_room.tui.client.updates import Status
+from circle_room.tui.client.words import QUIET_EXIT_TAG, SIGNAL_TAGS
 
 UNREAD_FOR = 90.0
 """Seconds a private signal is marked new in the facilitators' inbox (unless marked read)."""
@@ -30,12 +31,22 @@ class LogLine:
 
 @dataclass(frozen=True)
 class Signal:
+    """An entry in the facilitators' inbox: a private signal, or a quiet exit."""
+
     n: int
     member_id: int
     name: str
-    kind: SignalKind
+    kind: SignalKind | None
+    """The signal; ``None`` for a quiet exit, which is told to the facilitators alone."""
     received: float
     """Local time it arrived."""
+    seen_by: str = ""
+    """Who answered "seen" ("You" for oneself, cleaned); "" while nobody has."""
+
+    @property
+    def tag(self) -> str:
+        """What it was, in a word or two, for a narrow inbox."""
+        return QUIET_EXIT_TAG if self.kind is None else SIGNAL_TAGS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,9 @@ class View:
         return max(0.0, self.now - pause.since) if pause else 0.0
 
     def is_new(self, signal: Signal) -> bool:
-        """Not marked read, and arrived less than ``UNREAD_FOR`` seconds ago."""
+        """Not answered, not marked read, and arrived less than ``UNREAD_FOR`` seconds ago."""
+        if signal.seen_by:
+            return False
         return signal.n > self.read_up_to and self.local_now - signal.received < UNREAD_FOR
 
     def unread(self) -> int:

@@ -50,6 +50,8 @@ def spoken(lines: Iterable[Line], state: RoomState) -> list[str]:
             out.append(SHARE_HINT)
         elif line.hint is Hint.AGREEMENTS:
             out.extend(_agreements(state.settings.agreements))
+        elif line.hint is Hint.ANSWER:
+            out.append(f"/seen {line.who} tells them you saw it.")
     return out
 
 

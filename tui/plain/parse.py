@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     Command,
@@ -23,6 +24,7 @@ from circle_room.protocol.messages import (
     Pass,
     PauseCircle,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     ResumeCircle,
     SendSignal,
@@ -52,6 +54,8 @@ MEMBER_HELP: tuple[str, ...] = (
 FACILITATOR_HELP: tuple[str, ...] = (
     "Facilitator: /pause MESSAGE, /resume, /give NAME, /take, /lower NAME or /lower all,",
     "/remove NAME, /round start, /round stop, /lock, /unlock, /admit NAME,",
+    "/seen NAME tells someone you saw their signal (/seen alone: who waited longest),",
+    "/release NAME frees the seat of someone away at once,",
     "/limit MINUTES (0 for no suggested time per share).",
 )
 
@@ -272,6 +276,23 @@ def _admit(rest: str, state: RoomState, me: int) -> Action:
     return target if isinstance(target, Say) else _ask(Admit(target.id), state, me)
 
 
+def _seen(rest: str, state: RoomState, me: int) -> Action:
+    if not rest:
+        waiting = [m for m in state.signals if m != me]
+        if not waiting:
+            return say("No signal is waiting for an answer.")
+        return _ask(AckSignal(waiting[0]), state, me)
+    target = _find(state, rest)
+    return target if isinstance(target, Say) else _ask(AckSignal(target.id), state, me)
+
+
+def _release(rest: str, state: RoomState, me: int) -> Action:
+    if not rest:
+        return say("Say whose seat: /release NAME.")
+    target = _find(state, rest)
+    return target if isinstance(target, Say) else _ask(ReleaseSeat(target.id), state, me)
+
+
 _LIMIT_RANGE = "The suggested time per share must be between 0 and 180 minutes."
 
 
@@ -320,4 +341,6 @@ _FACILITATOR_COMMANDS: dict[str, tuple[type, Callable[[str, RoomState, int], Act
     "unlock": (Lock, _unlock),
     "admit": (Admit, _admit),
     "limit": (ChangeSettings, _limit),
+    "seen": (AckSignal, _seen),
+    "release": (ReleaseSeat, _release),
 }

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     Deny,
@@ -28,6 +29,7 @@ from circle_room.protocol.messages import (
     PauseCircle,
     Promote,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     ResumeCircle,
     SendSignal,
@@ -169,6 +171,8 @@ def a_turn(data: st.DataObject, room: RoomState) -> tuple[int | None, object]:
                 Lock(data.draw(st.booleans())),
                 Promote(target, data.draw(st.sampled_from(Role))),
                 SendSignal(data.draw(st.sampled_from(SignalKind))),
+                AckSignal(target),
+                ReleaseSeat(target),
                 ChangeSettings(data.draw(settings_values)),
                 Leave(data.draw(st.booleans())),
                 Disconnect(),

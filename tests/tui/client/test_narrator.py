@@ -23,6 +23,7 @@ from circle_room.protocol.messages import (
     RoundStarted,
     SettingsChanged,
     Shared,
+    SignalSeen,
     SignalSent,
     StickGiven,
     StickReleased,
@@ -182,7 +183,42 @@ def test_private_signals_are_for_facilitators() -> None:
         Line(Kind.NOTE, "Sent to the facilitators only: I need a check-in.")
     ]
     assert told(event, room(), SAM) == [
-        Line(Kind.SIGNAL, "Private signal from Dana: I need a check-in.", "Dana")
+        Line(Kind.SIGNAL, "Private signal from Dana: I need a check-in.", "Dana", Hint.ANSWER)
+    ]
+
+
+def test_an_answered_signal_is_told_to_the_member_and_the_facilitators() -> None:
+    state = room(signals=(DANA,))
+    seen = SignalSeen(DANA, SAM)
+    assert told(seen, state, DANA) == [Line(Kind.NOTE, "A facilitator has seen your signal.")]
+    assert told(seen, state, SAM) == [
+        Line(Kind.SIGNAL, "You let Dana know you saw their signal.", "Dana")
+    ]
+    cofacilitated = room(
+        signals=(DANA,), members={**room().members, LEE: Member(LEE, "Lee", Role.COFACILITATOR)}
+    )
+    assert told(seen, cofacilitated, LEE) == [
+        Line(Kind.SIGNAL, "Sam let Dana know their signal was seen.", "Dana")
+    ]
+
+
+def test_a_quiet_exit_is_told_to_the_facilitators_alone() -> None:
+    state = room()
+    quiet = MemberLeft(LEE, LeaveReason.QUIET)
+    assert told(quiet, state, SAM) == [Line(Kind.SIGNAL, "Lee left quietly.", "Lee")]
+    assert told(quiet, state, DANA) == []  # The circle hears nothing.
+    # Someone who only waited to be let in was never in the circle: nothing to tell.
+    waited = room(members={**state.members, LEE: Member(LEE, "Lee", presence=Presence.WAITING)})
+    assert told(quiet, waited, SAM) == []
+
+
+def test_a_released_seat_says_who_released_it() -> None:
+    state = room(members={**room().members, LEE: Member(LEE, "Lee", presence=Presence.AWAY)})
+    released = MemberLeft(LEE, LeaveReason.TIMED_OUT, by=SAM)
+    assert texts(released, state, SAM) == ["You released Lee's seat; the name is free again."]
+    assert texts(released, state, DANA) == ["Sam released Lee's seat while they were away."]
+    assert texts(MemberLeft(LEE, LeaveReason.TIMED_OUT), state, DANA) == [
+        "Lee could not reconnect in time and has left."
     ]
 
 
@@ -205,6 +241,9 @@ def test_whatever_people_type_the_words_are_clean(name: str, text: str, me: int)
         (HandLowered(LEE, SAM), state),
         (MemberLeft(LEE, LeaveReason.LEFT), state),
         (SignalSent(LEE, SignalKind.OK, 1.0), state),
+        (SignalSeen(LEE, SAM), replace(state, signals=(LEE,))),
+        (MemberLeft(LEE, LeaveReason.QUIET), state),
+        (MemberLeft(LEE, LeaveReason.TIMED_OUT, SAM), state),
         (MemberJoined(Member(5, name, presence=Presence.WAITING)), state),
     ]
     for event, before in events:

@@ -13,6 +13,7 @@ from circle_room.protocol.messages import (
     MeTooCount,
     Paused,
     Shared,
+    SignalSeen,
     SignalSent,
     StickGiven,
     StickReleased,
@@ -28,7 +29,7 @@ from circle_room.protocol.model import (
     Via,
 )
 from circle_room.tui.app.screens.help import help_text
-from circle_room.tui.app.widgets import members, now_sharing, status_line
+from circle_room.tui.app.widgets import inbox, members, now_sharing, status_line
 from circle_room.tui.app.widgets.share_log import render_line
 from circle_room.tui.client.model import Meeting
 from circle_room.tui.client.narrator import Kind
@@ -87,6 +88,36 @@ def test_private_signals_go_to_the_inbox_of_facilitators_only() -> None:
     feed(ana, SignalSent(ANA, SignalKind.CHECK_IN, 100.0))
     assert ana.view(100.0).inbox == ()
     assert "Sent to the facilitators only" in ana.view(100.0).log[-1].line.text
+
+
+def test_a_quiet_exit_is_filed_in_the_facilitators_inbox_only() -> None:
+    fay = meeting(FAY)
+    feed(fay, MemberLeft(BEN, LeaveReason.QUIET))
+    view = fay.view(100.0)
+    assert [(s.name, s.kind, s.tag) for s in view.inbox] == [("Ben", None, "left quietly")]
+    assert view.unread() == 1
+    assert "Ben: left quietly · new" in inbox.describe(view).plain
+    assert all("Ben" not in entry.line.text for entry in view.log)  # Not in the share log.
+    ana = meeting(ANA)
+    feed(ana, MemberLeft(BEN, LeaveReason.QUIET))
+    assert ana.view(100.0).inbox == ()
+
+
+def test_an_answered_signal_shows_as_seen_and_the_member_is_told() -> None:
+    fay = meeting(FAY)
+    feed(fay, SignalSent(ANA, SignalKind.CHECK_IN, 100.0), SignalSent(BEN, SignalKind.OK, 100.0))
+    assert fay.state.signals == (ANA, BEN)
+    feed(fay, SignalSeen(ANA, FAY))
+    view = fay.view(100.0)
+    assert [(s.name, s.seen_by) for s in view.inbox] == [("Ana", "You"), ("Ben", "")]
+    assert view.unread() == 1  # An answered signal is no longer new.
+    shown = inbox.describe(view).plain
+    assert "Ana: check-in · seen" in shown and "Ben: OK · new" in shown
+    assert fay.state.signals == (BEN,)
+    ana = meeting(ANA)
+    feed(ana, SignalSent(ANA, SignalKind.CHECK_IN, 100.0), SignalSeen(ANA, FAY))
+    assert ana.view(100.0).log[-1].line.text == "A facilitator has seen your signal."
+    assert ana.state.signals == ()
 
 
 def test_clock_follows_the_relay_not_the_local_machine() -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     GiveStick,
@@ -25,11 +26,13 @@ from circle_room.protocol.messages import (
     PauseCircle,
     Paused,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     SendSignal,
     SettingsChanged,
     Share,
     Shared,
+    SignalSeen,
     SignalSent,
     StartRound,
     StickGiven,
@@ -160,7 +163,19 @@ def test_presence() -> None:
 def test_private_signals() -> None:
     event = SignalSent(DANA, SignalKind.CHECK_IN, 1.0)
     assert said(event, room(), DANA) == ["Sent to the facilitators only: I need a check-in."]
-    assert said(event, room(), SAM) == ["Private signal from Dana: I need a check-in."]
+    assert said(event, room(), SAM) == [
+        "Private signal from Dana: I need a check-in.",
+        "/seen Dana tells them you saw it.",
+    ]
+
+
+def test_an_answer_to_a_signal_and_a_quiet_exit() -> None:
+    seen = SignalSeen(DANA, SAM)
+    assert said(seen, room(signals=(DANA,)), DANA) == ["A facilitator has seen your signal."]
+    assert said(seen, room(signals=(DANA,)), SAM) == ["You let Dana know you saw their signal."]
+    quiet = MemberLeft(LEE, LeaveReason.QUIET)
+    assert said(quiet, room(), SAM) == ["Lee left quietly."]
+    assert said(quiet, room(), DANA) == []
 
 
 def test_settings() -> None:
@@ -215,6 +230,13 @@ def test_a_listener_is_told_gently_why_nothing_was_sent() -> None:
     assert isinstance(action, Say) and "paused" in action.lines[0]
 
 
+def lee_is_away() -> RoomState:
+    state = room()
+    return replace(
+        state, members={**state.members, LEE: Member(LEE, "Lee", presence=Presence.AWAY)}
+    )
+
+
 def lee_waits() -> RoomState:
     state = room()
     members = dict(state.members)
@@ -233,6 +255,9 @@ def lee_waits() -> RoomState:
         ("/round start", StartRound(), room(queue=(LEE,))),
         ("/round stop", StopRound(), room(round=Round(SAM, (LEE,)))),
         ("/admit Lee", Admit(LEE), lee_waits()),
+        ("/seen dana", AckSignal(DANA), room(signals=(DANA, LEE))),
+        ("/seen", AckSignal(LEE), room(signals=(LEE, DANA))),
+        ("/release Lee", ReleaseSeat(LEE), lee_is_away()),
         ("/limit 5", ChangeSettings(replace(Settings(), share_limit=300)), room(queue=(LEE,))),
     ],
 )
@@ -248,6 +273,12 @@ def test_facilitator_commands(line: str, command: object, state: RoomState) -> N
     [
         ("/round stop", room(), "No round is going."),
         ("/admit Lee", room(), "Lee is not in the waiting room."),
+        ("/seen", room(), "No signal is waiting for an answer."),
+        ("/seen", room(signals=(SAM,)), "No signal is waiting for an answer."),
+        ("/seen Lee", room(), "No signal from Lee is waiting for an answer."),
+        ("/release Lee", room(), "Lee is here; only the seat of someone away can be released."),
+        ("/release Lee", lee_waits(), "Lee is in the waiting room: admit them or turn them away."),
+        ("/release", lee_is_away(), "Say whose seat: /release NAME."),
         ("/lock", room(locked=True), "The room is already locked."),
         ("/take", holding(SAM), "You already hold the stick."),
         ("/pause", room(pause=Pause(SAM, "", 0.0)), "The circle is already paused. /resume "),

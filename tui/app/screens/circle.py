@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, OptionList
 
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     ChangeSettings,
     Command,
@@ -28,6 +29,7 @@ from circle_room.protocol.messages import (
     Pass,
     PauseCircle,
     RaiseHand,
+    ReleaseSeat,
     Remove,
     ResumeCircle,
     Share,
@@ -37,7 +39,7 @@ from circle_room.protocol.messages import (
     Yield,
 )
 from circle_room.protocol.model import Member, Settings
-from circle_room.tui.app.offers import admit_target, key_offered, may_share
+from circle_room.tui.app.offers import ack_target, admit_target, key_offered, may_share
 from circle_room.tui.app.requests import MarkRead, SendCommand
 from circle_room.tui.app.screens.dialogs import ConfirmScreen, PauseMessageScreen
 from circle_room.tui.app.screens.facilitator import (
@@ -77,6 +79,7 @@ class CircleScreen(MeetingScreen):
         Binding("y", "pass_stick", "Pass"),
         Binding("y", "yield_stick", "Yield"),
         Binding("s", "signal", "Signal"),
+        Binding("s", "ack_signal", "Seen"),
         Binding("p", "pause", "Pause"),
         Binding("p", "resume", "Resume"),
         Binding("g", "give", "Give"),
@@ -270,6 +273,12 @@ class CircleScreen(MeetingScreen):
     def action_mark_read(self) -> None:
         self.post_message(MarkRead())
 
+    def action_ack_signal(self) -> None:
+        view = self.view
+        signalled = ack_target(view, self._selected()) if view is not None else None
+        if signalled is not None:
+            self._send(AckSignal(signalled))
+
     def action_lower_all(self) -> None:
         self._send(LowerAllHands())
 
@@ -333,7 +342,20 @@ class CircleScreen(MeetingScreen):
         if isinstance(command, Remove):
             self.members.select_member(member_id)
             self.action_remove()  # Asks first: a removal cannot be undone.
+        elif isinstance(command, ReleaseSeat):
+            self._release(member)  # Asks first, too: their place in the circle ends.
         elif command is not None:
             # Sent even if the room moved on while the menu was open: the
             # relay's answer then says why.
             self._send(command)
+
+    def _release(self, member: Member) -> None:
+        member_id = member.id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send(ReleaseSeat(member_id))
+
+        question = f"Release {fit(member.name, 32)}'s seat now?"
+        detail = "They are away. Their place and hand end now; they can join again as a newcomer."
+        self.app.push_screen(ConfirmScreen(question, detail), answered)

@@ -14,6 +14,7 @@ from textual.widgets import Checkbox, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from circle_room.protocol.messages import (
+    AckSignal,
     Admit,
     Command,
     Deny,
@@ -22,6 +23,7 @@ from circle_room.protocol.messages import (
     LowerHand,
     MoveHand,
     Promote,
+    ReleaseSeat,
     Remove,
     TakeStick,
 )
@@ -74,6 +76,8 @@ def _menu(view: View, member: Member) -> list[tuple[str, str, Command]]:
             ("down", "Move down the queue", MoveHand(member.id, place + 1)),
         ]
     menu += [
+        ("seen", "Tell them their signal was seen", AckSignal(member.id)),
+        ("release", "Release seat (they are away)…", ReleaseSeat(member.id)),
         ("lower_all", "Lower all hands", LowerAllHands()),
         ("promote", "Make co-facilitator", Promote(member.id, Role.COFACILITATOR)),
         ("demote", "Make a member again", Promote(member.id, Role.MEMBER)),

@@ -35,6 +35,7 @@ FACILITATOR_KEYS: tuple[tuple[str, str], ...] = (
     ("x", "remove the selected member (asks first)"),
     ("a", "admit the selected person (or the first) from the waiting room"),
     ("c", "lower all hands"),
+    ("s", "tell a member you saw their signal (the selected one's, or the oldest)"),
     ("i", "mark the private signals read (they stop showing as new)"),
     ("[ ]", "move the selected raised hand up or down the queue"),
     ("enter", "in the member list: every action for the selected member"),

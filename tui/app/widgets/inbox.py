@@ -6,7 +6,6 @@ from rich.text import Text
 from textual.reactive import var
 
 from circle_room.tui.app.widgets.safe import TextPanel, fit
-from circle_room.tui.client.narrator import SIGNAL_TAGS
 from circle_room.tui.client.view import View, ago
 
 SHOWN = 3
@@ -20,8 +19,10 @@ def describe(view: View) -> Text:
         age = view.local_now - signal.received
         text = Text()
         text.append(fit(signal.name, 9), style="bold")
-        text.append(f": {SIGNAL_TAGS[signal.kind]} · ")
-        if view.is_new(signal):
+        text.append(f": {signal.tag} · ")
+        if signal.seen_by:
+            text.append("seen", style="dim")
+        elif view.is_new(signal):
             text.append("new", style="bold reverse")
         else:
             text.append(ago(age), style="dim")
