@@ -15,10 +15,12 @@ import os
 import re
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import asyncssh
 
 from circle_room.protocol.codec import decode
 from circle_room.protocol.messages import Event, EventFrame
@@ -160,9 +162,10 @@ class Spawner:
         *,
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
-        preexec_fn: Callable[[], None] | None = None,
         stdin: int | None = asyncio.subprocess.DEVNULL,
+        **popen: Any,
     ) -> Spawned:
+        """Start ``argv``; ``popen`` goes to ``subprocess.Popen`` (``preexec_fn``, ``user``)."""
         proc = await asyncio.create_subprocess_exec(
             *argv,
             stdin=stdin,
@@ -170,7 +173,7 @@ class Spawner:
             stderr=asyncio.subprocess.STDOUT,
             cwd=cwd or REPO,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-            preexec_fn=preexec_fn,
+            **popen,
         )
         spawned = Spawned(proc, list(argv))
         self.started.append(spawned)
@@ -205,6 +208,50 @@ class Spawner:
 def key_of(spawned: Spawned) -> str:
     """The facilitator key a ``relay_process`` printed."""
     return next(line.split()[-1] for line in spawned.lines if line.startswith("key "))
+
+
+# --- logging in over SSH --------------------------------------------------------------------
+
+
+class Answers(asyncssh.SSHClient):
+    """Answers keyboard-interactive prompts from a script; keeps what the gateway said."""
+
+    def __init__(self, answers: Sequence[str]) -> None:
+        self.answers = list(answers)
+        self.instructions: list[str] = []
+
+    def kbdint_auth_requested(self) -> str:
+        return ""
+
+    def kbdint_challenge_received(
+        self, name: str, instructions: str, lang: str, prompts: Sequence[tuple[str, bool]]
+    ) -> list[str] | None:
+        if instructions:
+            self.instructions.append(instructions)
+        if not prompts:
+            return []
+        if len(self.answers) < len(prompts):
+            return None  # Give up, as a person would.
+        out, self.answers = self.answers[: len(prompts)], self.answers[len(prompts) :]
+        return out
+
+
+async def ssh_login(
+    port: int, *answers: str, user: str = ROOM
+) -> tuple[asyncssh.SSHClientConnection, Answers]:
+    """Log in to the gateway on ``port`` answering its prompts in order; raise if refused."""
+    client = Answers(answers)
+    conn, _ = await asyncssh.create_connection(
+        lambda: client,
+        "127.0.0.1",
+        port,
+        username=user,
+        known_hosts=None,
+        client_keys=None,
+        preferred_auth="keyboard-interactive",
+        config=None,
+    )
+    return conn, client
 
 
 # --- the relay's log, as members should have received it ----------------------------------
