@@ -70,6 +70,17 @@ def add_room(data_dir: Path, passcode: str = "") -> str:
     return match.group(1)
 
 
+def unlimited_cores() -> None:
+    """``ulimit -c unlimited`` for a child (``preexec_fn``): a core is its own doing."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
 # --- child processes -----------------------------------------------------------------------
 
 

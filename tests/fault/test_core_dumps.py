@@ -12,9 +12,7 @@ proves on an unprotected process that it can see the difference.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import resource
 import signal
 import sys
 from pathlib import Path
@@ -23,7 +21,7 @@ import pytest
 
 from circle_room.server.ssh_config import CHILD_MODULE
 from circle_room.tui.cli.gateway import open_gateway
-from tests.fault.support import Spawned, Spawner, ssh_login
+from tests.fault.support import Spawned, Spawner, ssh_login, unlimited_cores
 from tests.server.support import ROOM, TIMEOUT, MakeRelay
 
 pytestmark = [
@@ -35,15 +33,6 @@ IDLE = "import sys, time; print('ready', flush=True); time.sleep(120)"
 """An unprotected process, to prove each check can fail."""
 AS_ROOT = os.geteuid() == 0
 """Root's dumpable and non-dumpable processes both have root's /proc files."""
-
-
-def unlimited_cores() -> None:
-    """``ulimit -c unlimited`` in the parent: whatever the child does is its own doing."""
-    _, hard = resource.getrlimit(resource.RLIMIT_CORE)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
 def core_limit(pid: int) -> tuple[str, str]:
