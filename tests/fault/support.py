@@ -248,20 +248,27 @@ class Answers(asyncssh.SSHClient):
 
 
 async def ssh_login(
-    port: int, *answers: str, user: str = ROOM
-) -> tuple[asyncssh.SSHClientConnection, Answers]:
-    """Log in to the gateway on ``port`` answering its prompts in order; raise if refused."""
+    port: int, *answers: str, user: str = ROOM, address: str = "127.0.0.1"
+) -> tuple[asyncssh.SSHClientConnection | None, Answers]:
+    """Log in to the gateway on ``port`` from ``address``, answering its prompts in order.
+
+    The connection is None if the gateway refused; what it said is in the ``Answers``.
+    """
     client = Answers(answers)
-    conn, _ = await asyncssh.create_connection(
-        lambda: client,
-        "127.0.0.1",
-        port,
-        username=user,
-        known_hosts=None,
-        client_keys=None,
-        preferred_auth="keyboard-interactive",
-        config=None,
-    )
+    try:
+        conn, _ = await asyncssh.create_connection(
+            lambda: client,
+            "127.0.0.1",
+            port,
+            username=user,
+            known_hosts=None,
+            client_keys=None,
+            preferred_auth="keyboard-interactive",
+            config=None,
+            local_addr=(address, 0),
+        )
+    except (asyncssh.PermissionDenied, asyncssh.DisconnectError):
+        return None, client
     return conn, client
 
 

@@ -113,7 +113,8 @@ async def test_the_ssh_seats_child_turns_core_files_off_and_is_not_dumpable(
         running.relay, tmp_path / "ssh", "127.0.0.1", 0, url[: -len(ROOM) - 1]
     )
     try:
-        conn, _ = await ssh_login(gateway.port, "Robin")
+        conn, answers = await ssh_login(gateway.port, "Robin")
+        assert conn is not None, answers.instructions
         async with conn:
             await conn.create_process(term_type="xterm", term_size=(80, 24))
             pid = 0
