@@ -267,7 +267,10 @@ async def ssh_login(
             config=None,
             local_addr=(address, 0),
         )
-    except (asyncssh.PermissionDenied, asyncssh.DisconnectError):
+    except asyncssh.PermissionDenied:
+        return None, client
+    except asyncssh.DisconnectError as exc:
+        client.instructions.append(exc.reason)
         return None, client
     return conn, client
 
