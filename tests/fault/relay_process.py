@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import faulthandler
 import json
 import logging
 import signal
@@ -51,6 +52,8 @@ async def run(data_dir: Path, overrides: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    # ``kill -USR1 PID`` prints where a stuck relay is stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     overrides = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
     asyncio.run(run(Path(sys.argv[1]), overrides))
