@@ -67,6 +67,7 @@ async def ssh_guess(gateway: SSHGateway, passcode: str, address: str = "127.0.0.
 # --- what holds, and the figures ---------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_what_guessers_get_today(make_relay: MakeRelay, tmp_path: Path) -> None:
     running = await make_relay(passcode=PASSCODE)
@@ -131,6 +132,7 @@ async def test_facilitator_key_guesses_are_limited(make_relay: MakeRelay) -> Non
     assert codes["too_many_attempts"] > 0, codes
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=POINT_5)
 @pytest.mark.timeout(120)
 async def test_guesses_from_many_addresses_meet_a_room_wide_cap(make_relay: MakeRelay) -> None:
