@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.fault.support import Spawner
+from tests.fault.support import Spawner, start_relay
+from tests.server.support import MakeRelay, RunningRelay
 
 
 @pytest.fixture
@@ -15,3 +16,9 @@ async def spawner() -> AsyncIterator[Spawner]:
     started = Spawner()
     yield started
     await started.close()
+
+
+@pytest.fixture
+async def relay(make_relay: MakeRelay) -> RunningRelay:
+    """One in-process relay with default settings and an open room, on plain ws://."""
+    return await start_relay(make_relay)

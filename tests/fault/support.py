@@ -4,7 +4,8 @@ The first section is the one place that knows how a test reaches a relay and
 how ``circle serve`` is started. When the relay speaks TLS by default, the
 change is here: ``serve_argv`` adds ``--no-tls`` (or ``relay_url`` says
 ``wss://`` and ``new_client`` pins the fingerprint the relay prints).
-In-process relays come from ``tests/conftest.py`` (``make_relay``, ``join``).
+In-process relays come from ``start_relay`` (over ``tests/conftest.py``'s
+``make_relay``), whose one line turns TLS off once it is on by default.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import asyncssh
 
 from circle_room.protocol.codec import decode
 from circle_room.protocol.messages import Event, EventFrame
+from circle_room.server.config import RelayConfig
 from circle_room.server.live_room import LiveRoom
 from circle_room.tui.client.connection import CircleClient
-from tests.server.support import ROOM, addressed_to
+from tests.server.support import ROOM, MakeRelay, RunningRelay, addressed_to
 
 CIRCLE = Path(sys.executable).parent / "circle"
 REPO = Path(__file__).resolve().parents[2]
@@ -55,6 +57,18 @@ def new_client(url: str, name: str, **kwargs: Any) -> CircleClient:
     """A member's client for ``url`` (not connected yet); reconnects quickly."""
     kwargs.setdefault("backoff_cap", 0.5)
     return CircleClient(url, name=name, **kwargs)
+
+
+async def start_relay(
+    make_relay: MakeRelay, config: RelayConfig | None = None, *, passcode: str = ""
+) -> RunningRelay:
+    """An in-process relay (``tests/conftest.py``) speaking plain ``ws://``.
+
+    As behind a TLS-terminating proxy: the chaos proxy and the bare-websocket
+    attackers speak plain websockets. Once ``make_relay`` speaks TLS by
+    default, this passes ``tls=False``.
+    """
+    return await make_relay(config, passcode=passcode)
 
 
 def add_room(data_dir: Path, passcode: str = "") -> str:

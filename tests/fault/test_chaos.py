@@ -20,12 +20,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from circle_room.protocol.messages import SignalSent
+from circle_room.protocol.messages import LowerHand, MoveHand, SignalSent
 from circle_room.protocol.model import Role, SignalKind
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.tui.client.connection import Resynced, Status, StatusChanged
 from tests.fault.chaos import ChaosProxy
-from tests.fault.support import expected_events, latest_seq, relay_url, report
+from tests.fault.support import expected_events, latest_seq, relay_url, report, start_relay
 from tests.server.support import JoinFn, MakeRelay, Peer, all_see, assert_same_room
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
@@ -70,7 +70,7 @@ async def signal(peer: Peer, rng: random.Random) -> object:
 
 
 async def lower(peer: Peer, rng: random.Random) -> object:
-    return await peer.client.lower_hand()
+    return await peer.client.send(LowerHand())
 
 
 MEMBER_ACTIONS: list[Action] = [share, share, share, yield_or_pass, me_too, me_too, signal, lower]
@@ -96,7 +96,7 @@ async def rounds(peer: Peer, rng: random.Random) -> object:
 async def tidy_hands(peer: Peer, rng: random.Random) -> object:
     queue = peer.state.queue
     if len(queue) > 1 and rng.random() < 0.7:
-        return await peer.client.move_hand(queue[-1], 0)
+        return await peer.client.send(MoveHand(queue[-1], 0))
     return await peer.client.lower_all_hands()
 
 
@@ -151,7 +151,7 @@ async def test_drops_stalls_and_resets_lose_duplicate_and_reorder_nothing(
     make_relay: MakeRelay, join: JoinFn
 ) -> None:
     rng = random.Random(SEED)
-    relay = await make_relay(CONFIG)
+    relay = await start_relay(make_relay, CONFIG)
     proxy = ChaosProxy(relay.port, random.Random(rng.random()))
     url = relay_url(await proxy.start())
     fran = await join(url, "Fran", key=relay.key)

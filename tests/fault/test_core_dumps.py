@@ -21,7 +21,7 @@ import pytest
 
 from circle_room.server.ssh_config import CHILD_MODULE
 from circle_room.tui.cli.gateway import open_gateway
-from tests.fault.support import Spawned, Spawner, ssh_login, unlimited_cores
+from tests.fault.support import Spawned, Spawner, ssh_login, start_relay, unlimited_cores
 from tests.server.support import ROOM, TIMEOUT, MakeRelay
 
 pytestmark = [
@@ -107,7 +107,7 @@ async def test_the_ssh_seats_child_turns_core_files_off_and_is_not_dumpable(
     make_relay: MakeRelay, tmp_path: Path
 ) -> None:
     """The gateway runs in this (unprotected) process, so what the child has, it did itself."""
-    running = await make_relay()
+    running = await start_relay(make_relay)
     url = f"ws://127.0.0.1:{running.port}/{ROOM}"
     gateway = await open_gateway(
         running.relay, tmp_path / "ssh", "127.0.0.1", 0, url[: -len(ROOM) - 1]

@@ -34,7 +34,7 @@ from circle_room.protocol.messages import (
 from circle_room.protocol.model import Member, RoomState, Settings
 from circle_room.server.store import Store
 from circle_room.tui.client.connection import Status, StatusChanged
-from tests.fault.support import expected_events, new_client, serve_argv
+from tests.fault.support import expected_events, new_client, serve_argv, start_relay
 from tests.server.support import (
     TIMEOUT,
     JoinFn,
@@ -87,7 +87,7 @@ def connected_all_along(peer: Peer) -> bool:
 async def test_a_setting_changed_on_a_full_disk_leaves_nobody_out_of_step(
     make_relay: MakeRelay, join: JoinFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    running = await make_relay()
+    running = await start_relay(make_relay)
     fran = await join(running.url, "Fran", key=running.key)
     alice = await join(running.url, "alice")
     bob = await join(running.url, "bob")

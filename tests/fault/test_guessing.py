@@ -22,7 +22,7 @@ from circle_room.protocol.messages import Error, Greeting, Hello, Welcome
 from circle_room.server.ssh_gateway import SSHGateway
 from circle_room.tui.cli.gateway import open_gateway
 from circle_room.tui.client.connection import JoinRefused
-from tests.fault.support import new_client, report, ssh_login
+from tests.fault.support import new_client, report, ssh_login, start_relay
 from tests.server.support import TIMEOUT, MakeRelay, RunningRelay
 
 pytestmark = pytest.mark.fault
@@ -70,7 +70,7 @@ async def ssh_guess(gateway: SSHGateway, passcode: str, address: str = "127.0.0.
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_what_guessers_get_today(make_relay: MakeRelay, tmp_path: Path) -> None:
-    running = await make_relay(passcode=PASSCODE)
+    running = await start_relay(make_relay, passcode=PASSCODE)
     gateway = await gateway_for(running, tmp_path)
     try:
         one = await guesses(running.url, 12, address="127.0.0.2")
@@ -100,7 +100,7 @@ async def test_right_passcodes_from_one_address_at_once_are_all_let_in(
     make_relay: MakeRelay,
 ) -> None:
     """Members behind one router (or one TLS proxy) arriving together."""
-    running = await make_relay(passcode=PASSCODE)
+    running = await start_relay(make_relay, passcode=PASSCODE)
     clients = [new_client(running.url, f"member {n}", passcode=PASSCODE) for n in range(8)]
     results = await asyncio.gather(*(c.connect() for c in clients), return_exceptions=True)
     try:
@@ -115,7 +115,7 @@ async def test_right_passcodes_from_one_address_at_once_are_all_let_in(
 async def test_the_websocket_and_ssh_doors_share_one_budget(
     make_relay: MakeRelay, tmp_path: Path
 ) -> None:
-    running = await make_relay(passcode=PASSCODE)
+    running = await start_relay(make_relay, passcode=PASSCODE)
     gateway = await gateway_for(running, tmp_path)
     try:
         spent = await guesses(running.url, 8)
@@ -127,7 +127,7 @@ async def test_the_websocket_and_ssh_doors_share_one_budget(
 
 @pytest.mark.xfail(strict=True, reason=POINT_5)
 async def test_facilitator_key_guesses_are_limited(make_relay: MakeRelay) -> None:
-    running = await make_relay()
+    running = await start_relay(make_relay)
     codes = Counter([await guess(running.url, key=f"not the key {n}") for n in range(30)])
     assert codes["too_many_attempts"] > 0, codes
 
@@ -136,7 +136,7 @@ async def test_facilitator_key_guesses_are_limited(make_relay: MakeRelay) -> Non
 @pytest.mark.xfail(strict=True, reason=POINT_5)
 @pytest.mark.timeout(120)
 async def test_guesses_from_many_addresses_meet_a_room_wide_cap(make_relay: MakeRelay) -> None:
-    running = await make_relay(passcode=PASSCODE)
+    running = await start_relay(make_relay, passcode=PASSCODE)
     # 60 addresses, 3 guesses each: within every address's own budget.
     codes: Counter[str] = Counter()
     for round_ in range(3):

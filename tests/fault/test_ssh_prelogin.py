@@ -19,7 +19,7 @@ import pytest
 
 from circle_room.server.ssh_gateway import SSHGateway
 from circle_room.tui.cli.gateway import open_gateway
-from tests.fault.support import report, ssh_login
+from tests.fault.support import report, ssh_login, start_relay
 from tests.server.support import TIMEOUT, MakeRelay
 
 pytestmark = [
@@ -34,7 +34,7 @@ TRIES = 10
 
 @pytest.fixture
 async def gateway(make_relay: MakeRelay, tmp_path: Path) -> AsyncIterator[SSHGateway]:
-    running = await make_relay(passcode=PASSCODE)
+    running = await start_relay(make_relay, passcode=PASSCODE)
     base = running.url.rsplit("/", 1)[0]
     opened = await open_gateway(running.relay, tmp_path / "ssh", "127.0.0.1", 0, base)
     yield opened
