@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from circle_room.protocol.messages import LowerHand, MoveHand, SignalSent
+from circle_room.protocol.messages import LowerHand, MoveHand, SignalSent, StopRound
 from circle_room.protocol.model import Role, SignalKind
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.tui.client.connection import Resynced, Status, StatusChanged
@@ -90,7 +90,7 @@ async def give_stick(peer: Peer, rng: random.Random) -> object:
 async def rounds(peer: Peer, rng: random.Random) -> object:
     if peer.state.round is None:
         return await peer.client.start_round()
-    return await peer.client.stop_round()
+    return await peer.client.send(StopRound())
 
 
 async def tidy_hands(peer: Peer, rng: random.Random) -> object:
