@@ -62,7 +62,7 @@ async def test_shared_phrases_leave_no_trace_after_a_crash(
 
     await bob.wait_for("Type yes to accept")
     type_("yes")
-    await bob.wait_for("You are in the circle")
+    await bob.wait_for(r"You are in the .*circle.* as Bob")
     await all_see([fran, alice], lambda p: len(p.state.members) == 3, "bob seated")
     type_("/hand")
     await bob.wait_for("You have the stick")
