@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import sys
@@ -22,8 +21,8 @@ from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, StoreError, default_data_dir
 from circle_room.tui.app.terminal import CLEAR_SCREEN
+from circle_room.tui.cli.process import set_up
 from circle_room.tui.client.connection import normalise_url
-from circle_room.tui.client.private_memory import keep_memory_private
 
 if TYPE_CHECKING:
     from circle_room.tui.app.app import CircleApp
@@ -309,16 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one ``circle`` command; ``argv`` None means this process's own arguments.
-
-    Run as the program (``argv`` None), it first keeps the process's memory
-    out of core files and away from other processes: the relay's log and every
-    client's screen hold share text. Called with ``argv`` (tests), the caller's
-    process is left as it is.
-    """
-    if argv is None:
-        keep_memory_private()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    set_up(as_program=argv is None)
     args = build_parser().parse_args(argv)
     result: int = args.run(args)
     return result
