@@ -7,6 +7,7 @@ not fixed yet: each flips to a failure (XPASS) when its fix lands, and the fix
 removes the mark.
 
 How tests reach a relay lives in one place, ``tests/fault/support.py``
-(``relay_url``, ``serve_argv``, ``new_client``), so switching the suite to a
-TLS relay is an edit there.
+(``relay_url``, ``serve_argv``, ``start_relay``, ``new_client``): once the
+relay speaks TLS by default, ``serve_argv`` adds ``--no-tls`` and
+``start_relay`` passes ``tls=False``, and nothing else changes.
 """

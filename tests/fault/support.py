@@ -2,10 +2,10 @@
 
 The first section is the one place that knows how a test reaches a relay and
 how ``circle serve`` is started. When the relay speaks TLS by default, the
-change is here: ``serve_argv`` adds ``--no-tls`` (or ``relay_url`` says
-``wss://`` and ``new_client`` pins the fingerprint the relay prints).
-In-process relays come from ``start_relay`` (over ``tests/conftest.py``'s
-``make_relay``), whose one line turns TLS off once it is on by default.
+change is here: ``serve_argv`` adds ``--no-tls`` and ``start_relay`` (over
+``tests/conftest.py``'s ``make_relay``) passes ``tls=False``; the chaos proxy
+and the bare-websocket attackers speak plain websockets, as a relay behind a
+TLS-terminating proxy does.
 """
 
 from __future__ import annotations
