@@ -19,7 +19,9 @@ is ``circle join`` plus what a seat behind the gateway needs:
   the join screen, and as a notification once the circle opens (not before:
   it would cover the join button);
 - the mouse stays off when ``CIRCLE_NO_MOUSE=1``: mouse reporting left on by a
-  dropped session garbles the member's terminal.
+  dropped session garbles the member's terminal;
+- it keeps its memory private (``tui.client.private_memory``): the dumpable
+  flag its parent cleared does not survive ``exec``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 from circle_room.protocol.handoff import seat_code_line
 from circle_room.tui.app.terminal import CLEAR_SCREEN
 from circle_room.tui.client.connection import CircleClient
+from circle_room.tui.client.private_memory import keep_memory_private
 from circle_room.tui.client.resumable import Credentials, ResumableClient
 
 
@@ -79,6 +82,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        # This process shows the member's circle, shares and all. Its parent
+        # made itself non-dumpable, but exec undid that for us: do it again.
+        keep_memory_private()
     args = parse_args(argv)
     take_terminal()
     secrets = read_secrets(int(os.environ.pop("CIRCLE_SECRETS_FD", "-1") or -1))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -24,6 +23,7 @@ from circle_room.server.store import Store, StoreError, default_data_dir
 from circle_room.server.tls import TLSSetupError, own_certificate
 from circle_room.tui.cli import joining, tls
 from circle_room.tui.cli.problems import Parser, cannot_listen, port_number, say
+from circle_room.tui.cli.process import set_up
 
 if TYPE_CHECKING:
     from circle_room.tui.app.app import CircleApp
@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    set_up(as_program=argv is None)
     args = build_parser().parse_args(argv)
     try:
         result: int = args.run(args)
