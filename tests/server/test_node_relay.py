@@ -7,9 +7,11 @@ import redis.asyncio as aioredis
 from redis.exceptions import NoPermissionError, ResponseError
 
 from circle_room.protocol.messages import RaiseHand, Share, Shared
+from circle_room.server.node_room import NodeRoom
 from tests.server.conftest import MakeNode
+from tests.server.node_processes import until
 from tests.server.redis_support import RedisServer
-from tests.server.support import JoinFn, all_see
+from tests.server.support import ROOM, JoinFn, all_see
 
 
 async def test_a_share_on_one_node_reaches_members_on_the_others(
@@ -60,6 +62,29 @@ async def test_a_refusal_comes_back_to_the_member_on_another_node(
     error = await bea.error(ref)
     assert error.code
     assert not bea.events(Shared)
+
+
+async def test_an_owner_whose_lease_was_taken_is_fenced_and_shows_nothing(
+    nodes: tuple[MakeNode, str], join: JoinFn, redis_server: RedisServer
+) -> None:
+    make, key = nodes
+    a = await make()
+    host = await join(a.url, "Host", key=key)
+    bea = await join(a.url, "Bea")
+    room = a.relay.rooms[ROOM]
+    assert isinstance(room, NodeRoom) and room.owner is not None
+    admin = aioredis.Redis.from_url(redis_server.admin_url)
+    try:
+        # As if it had slept past its lease and another node took the room.
+        await admin.set(room.rlog.lease, "other:999", px=60_000)
+        tip = host.client.seq
+        await bea.client.send(RaiseHand())
+        await until(lambda: room.owner is None, "the owner to stop deciding")
+        assert [r[0] for r in await admin.xrange(room.rlog.stream, f"(0-{tip}", "+")] == []
+        assert await admin.get(room.rlog.lease) == b"other:999"
+        assert host.client.seq == bea.client.seq == tip
+    finally:
+        await admin.aclose()
 
 
 async def test_the_relays_user_cannot_turn_persistence_on(redis_server: RedisServer) -> None:
