@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from circle_room.protocol.messages import Welcome
 from circle_room.server.config import RelayConfig
 from circle_room.server.effects import Deliver
+from circle_room.server.redis_log import Snap
 from circle_room.server.room_core import RoomCore
 from circle_room.tui.client.connection import CircleClient
 from tests.server.support import ROOM, TIMEOUT, Peer
@@ -105,10 +106,15 @@ async def settle(peers: list[Peer], admin: aioredis.Redis) -> None:
 
 
 def audiences(
-    rows: list[tuple[bytes, dict[bytes, bytes]]], settings: object
+    rows: list[tuple[bytes, dict[bytes, bytes]]], settings: object, snap: Snap | None = None
 ) -> dict[int, list[int]]:
-    """Member id -> the seqs of the log they may read, by following it as a node does."""
+    """Member id -> the seqs of the log they may read, by following it as a node does.
+
+    ``rows`` follow ``snap`` if given (a log that starts anew), else the room's start.
+    """
     core = RoomCore(ROOM, settings, RelayConfig(), "check")  # type: ignore[arg-type]
+    if snap is not None:
+        core.state, core.seq = snap.circle.state, snap.seq
     seen: dict[int, list[int]] = {}
     for stream_id, fields in rows:
         seq = int(stream_id.decode().partition("-")[2])
