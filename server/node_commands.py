@@ -3,8 +3,9 @@
 Every change to a room, whichever node its member is connected to, reaches
 the owner as one entry of ``room:{r}:cmd`` (field ``c``), so the owner takes
 them in one order, and a new owner takes up exactly the ones after the cursor
-its predecessor appended with its events. Refusals go back to the asking
-node on its channel ``node:{id}`` (field order: key, encoded ``Error``).
+its predecessor appended with its events. What goes back to one node goes
+on its channel ``node:{id}`` as a ``Notice``: an owner's ``Refusal`` of what it
+asked, or ``Replaced`` when a member it holds resumed on another node.
 """
 
 from __future__ import annotations
@@ -71,12 +72,44 @@ def unpack_command(data: bytes) -> tuple[str, NodeCommand]:
     raise RemoteProtocolError(f"unknown command kind {kind!r}")
 
 
-def pack_refusal(room: str, key: str, error: bytes) -> bytes:
-    """``key`` is a member id (as text) or, for a join, the newcomer's token hash."""
-    return msgpack.packb([room, key, error], use_bin_type=True)
+@dataclass(frozen=True)
+class Refusal:
+    """The owner refused a join or a member's command that ``room``'s node forwarded."""
+
+    room: str
+    key: str
+    """A member id (as text) or, for a join, the newcomer's token hash."""
+    error: bytes
+    """The encoded ``Error`` for the member."""
 
 
-def unpack_refusal(data: bytes) -> tuple[str, str, bytes]:
-    """The room, the key (see ``pack_refusal``) and the encoded ``Error``."""
-    room, key, error = msgpack.unpackb(data, raw=False)
-    return str(room), str(key), bytes(error)
+@dataclass(frozen=True)
+class Replaced:
+    """A member of ``room`` resumed on another node: their connection here is stale."""
+
+    room: str
+    member_id: int
+
+
+Notice = Refusal | Replaced
+
+
+def pack_notice(notice: Notice) -> bytes:
+    if isinstance(notice, Refusal):
+        body: list[object] = ["r", notice.room, notice.key, notice.error]
+    else:
+        body = ["x", notice.room, notice.member_id]
+    return msgpack.packb(body, use_bin_type=True)
+
+
+def unpack_notice(data: bytes) -> Notice:
+    """What ``pack_notice`` packed; raise ``RemoteProtocolError`` for anything else."""
+    try:
+        kind, *rest = msgpack.unpackb(data, raw=False)
+        if kind == "r":
+            return Refusal(str(rest[0]), str(rest[1]), bytes(rest[2]))
+        if kind == "x":
+            return Replaced(str(rest[0]), int(rest[1]))
+    except (ValueError, TypeError, IndexError, msgpack.UnpackException) as exc:
+        raise RemoteProtocolError(f"bad notice: {exc}") from exc
+    raise RemoteProtocolError(f"unknown notice kind {kind!r}")

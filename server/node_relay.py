@@ -7,7 +7,8 @@ The websocket side is ``server.relay.Relay``'s; each room is a
   members' connections died with their node;
 - one ordered sender: the commands of all its rooms go out through one
   pipeline in the order they were made (two connections could reorder them);
-- its channel ``node:{id}``, on which owners send back refusals.
+- its channel ``node:{id}``, on which owners send back refusals, and other
+  nodes say that a member held here resumed there (closed here with 4010).
 
 The room records (names, passcode hashes, keys, settings) stay in the SQLite
 store, shared by the nodes of one host.
@@ -26,21 +27,28 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection
 
-from circle_room.protocol.errors import Refused
+from circle_room.protocol.errors import Refused, RemoteProtocolError
 from circle_room.protocol.messages import Hello
 from circle_room.protocol.model import Role
 from circle_room.server.config import RelayConfig
 from circle_room.server.live_room import LiveRoom
-from circle_room.server.node_commands import NodeCommand, pack_command, unpack_refusal
+from circle_room.server.node_commands import (
+    NodeCommand,
+    Refusal,
+    Replaced,
+    pack_command,
+    pack_notice,
+    unpack_notice,
+)
 from circle_room.server.node_room import NodeRoom
-from circle_room.server.redis_log import LEASE_MS, RoomLog
+from circle_room.server.redis_log import LEASE_MS, SEAT, RoomLog
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
 
 log = logging.getLogger(__name__)
 
 _Op = tuple[str, str, str, bytes]
-"""("cmd", key, "", packed command) or ("conn", key, member id, node id)."""
+"""("cmd", key, "", packed command) or ("conn", key, member id, packed ``Replaced``)."""
 
 
 class NodeRelay(Relay):
@@ -58,6 +66,7 @@ class NodeRelay(Relay):
         self.node_id = node_id or secrets.token_hex(4)
         self.redis = aioredis.Redis.from_url(redis_url)
         self._outbox: asyncio.Queue[_Op] = asyncio.Queue()
+        self._seat = self.redis.register_script(SEAT)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(
@@ -69,7 +78,7 @@ class NodeRelay(Relay):
         self._tasks = [
             loop.create_task(self._heartbeat()),
             loop.create_task(self._sender()),
-            loop.create_task(self._refusals()),
+            loop.create_task(self._notices()),
         ]
         await super().start(host, port, tls)
 
@@ -116,7 +125,8 @@ class NodeRelay(Relay):
         self._outbox.put_nowait(("cmd", rlog.cmd, "", pack_command(self.node_id, command)))
 
     def seat(self, rlog: RoomLog, member_id: int) -> None:
-        self._outbox.put_nowait(("conn", rlog.conn, str(member_id), self.node_id.encode()))
+        replaced = pack_notice(Replaced(rlog.room, member_id))
+        self._outbox.put_nowait(("conn", rlog.conn, str(member_id), replaced))
 
     async def alive(self, node_ids: set[str]) -> set[str]:
         ids = sorted(node_ids)
@@ -151,14 +161,28 @@ class NodeRelay(Relay):
                 if kind == "cmd":
                     pipe.xadd(key, {"c": value})
                 else:
-                    pipe.hset(key, field, value)
+                    await self._seat(keys=[key], args=[field, self.node_id, value], client=pipe)
             try:
                 await pipe.execute()
             except RedisError as exc:
                 # The members' clients see no answer and may send again.
                 log.error("node %s: could not send %d commands: %s", self.node_id, len(ops), exc)
 
-    async def _refusals(self) -> None:
+    def _notice(self, data: bytes) -> None:
+        try:
+            notice = unpack_notice(data)
+        except RemoteProtocolError as exc:
+            log.warning("node %s: dropped a bad notice: %s", self.node_id, exc)
+            return
+        room = self.rooms.get(notice.room)
+        if not isinstance(room, NodeRoom):
+            return
+        if isinstance(notice, Refusal):
+            room.refused(notice.key, notice.error)
+        else:
+            room.replaced(notice.member_id)
+
+    async def _notices(self) -> None:
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
@@ -166,10 +190,7 @@ class NodeRelay(Relay):
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
                             continue
-                        name, key, error = unpack_refusal(message["data"])
-                        room = self.rooms.get(name)
-                        if isinstance(room, NodeRoom):
-                            room.refused(key, error)
+                        self._notice(message["data"])
             except RedisError as exc:
-                log.warning("node %s: refusal channel lost: %s", self.node_id, exc)
+                log.warning("node %s: notice channel lost: %s", self.node_id, exc)
                 await asyncio.sleep(0.2)

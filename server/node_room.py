@@ -286,6 +286,16 @@ class NodeRoom(LiveRoom):
         if ws is not None:
             broadcast([ws], error)
 
+    def replaced(self, member_id: int) -> None:
+        """The member resumed on another node: close their stale connection here with 4010.
+
+        The link goes first, so its closing tells the owner nothing: the member
+        is not away, only elsewhere.
+        """
+        ws = self._links.pop(member_id, None)
+        if ws is not None:
+            self._close(ws, CloseCode.REPLACED, "replaced by a newer connection")
+
     def resume(self, ws: Connection, hello: Hello) -> int | None:
         assert hello.resume is not None
         token_hash = hash_secret(hello.resume.token)

@@ -85,6 +85,17 @@ return 'OK'
 """
 
 
+SEAT = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if old and old ~= ARGV[2] then redis.call('PUBLISH', 'node:' .. old, ARGV[3]) end
+return old or ''
+"""
+"""Record that node ARGV[2] holds member ARGV[1]'s connection (``room:{r}:conn``); if
+another node held it, send that node ARGV[3] (a packed ``Replaced``) on its channel,
+in the same step, so the two nodes cannot both think they hold the member."""
+
+
 class Outcome(enum.Enum):
     """What an append (or a reset) came to."""
 

@@ -31,8 +31,9 @@ from circle_room.server.node_commands import (
     Forwarded,
     JoinAsked,
     NodeCommand,
+    Refusal,
     Seen,
-    pack_refusal,
+    pack_notice,
     unpack_command,
 )
 from circle_room.server.redis_log import LEASE_MS, SNAP_EVERY, Entry, Outcome, RoomLog, pack_snap
@@ -180,7 +181,7 @@ class RoomOwner:
 
     def _refuse(self, node: str, key: str, error: bytes) -> None:
         # Losing a refusal in a crash is acceptable: the client just gets no Error.
-        data = pack_refusal(self.rlog.room, key, error)
+        data = pack_notice(Refusal(self.rlog.room, key, error))
         task = asyncio.get_running_loop().create_task(self.rlog.refuse(node, data))
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
 

@@ -24,6 +24,7 @@ from circle_room.server.tls import TLSSetupError, own_certificate
 from circle_room.tui.cli import joining, tls
 from circle_room.tui.cli.problems import Parser, cannot_listen, port_number, say
 from circle_room.tui.cli.process import set_up
+from circle_room.tui.cli.redis_node import node_relay
 
 if TYPE_CHECKING:
     from circle_room.tui.app.app import CircleApp
@@ -75,14 +76,12 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"circle: {exc}", file=sys.stderr)
         return 2
     config = RelayConfig(compression=not args.no_compression, ping_interval=args.keepalive)
-    relay: Relay
-    if args.redis:
-        from circle_room.server.node_relay import NodeRelay
-
-        # One node of several: the rooms' logs live in Redis, the records in the store.
-        relay = NodeRelay(store, args.redis, config)
-    else:
-        relay = Relay(store, config)
+    # With --redis, one node of several: the rooms' logs in Redis, the records in the store.
+    relay = await node_relay(store, args.redis, config) if args.redis else Relay(store, config)
+    if isinstance(relay, str):
+        say(relay)
+        store.close()
+        return 2
     # Handlers first, so a SIGTERM right after the "listening" line still stops cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,0 +1,403 @@
+"""Rooms over several relay nodes (``circle serve --redis``): delivery, appends, failover.
+
+One run, loopback only (127.0.0.1, free ports), everything it starts stopped
+by process id at the end:
+
+- a redis-server of its own (no persistence, a temporary dir);
+- ``--nodes`` 3 ``NodeRelay`` processes over one store; the first member to
+  join opens the room on node A, which then decides for it (holds the lease);
+- ``--members`` 100 members on each node, in this process, as bare
+  websockets that decode every frame (no Textual, no ``CircleClient``);
+- the speaker, a facilitator on node B, shares ``--shares`` times at
+  ``--rate`` a second. Latency is from the speaker's send to each member's
+  receive (one process, one clock), reported per receiving node: B is the
+  same node as the sender, C another node; A is the owner's node;
+- append round trip: ``RoomLog.append`` of one encoded share event, one at a
+  time, on a room of its own (``--appends``);
+- Redis memory per room: a room of its own with 10,000 appended share events
+  (``MEMORY USAGE`` of its keys, and ``used_memory`` before and after);
+- failover: node A (the owner) is SIGKILLed while the speaker goes on
+  sharing; its members reconnect to B and C and resume. Reported: seconds
+  from the kill to the first event appended after it (as a member on C
+  receives it), and to the last of A's members resumed; shares lost and
+  duplicated per member (each share text is unique), and how many resumes
+  came back ``resumed=false``.
+
+The nodes run with share and frame limits raised (one speaker sharing
+``--rate`` a second is far past a member's real limit); everything else is
+the default ``RelayConfig``. ``--smoke`` runs a tiny configuration.
+
+    python bench/nodes.py   # writes bench/nodes.json and bench/RESULTS-nodes.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from relay_bench import percentile, share_text
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from circle_room.protocol import PROTOCOL_VERSIONS
+from circle_room.protocol.codec import decode, encode
+from circle_room.protocol.messages import (
+    CommandFrame,
+    EventFrame,
+    Greeting,
+    Hello,
+    Resume,
+    Share,
+    Shared,
+    TakeStick,
+    Welcome,
+)
+from circle_room.server.config import Rate, RelayConfig
+from circle_room.server.node_relay import NodeRelay
+from circle_room.server.redis_log import Entry, RoomLog
+from circle_room.server.store import Store
+
+ROOM = "bench"
+HERE = Path(__file__).resolve().parent
+
+
+# --- redis-server and the nodes ----------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+    command += ["--save", "", "--appendonly", "no", "--dir", str(folder)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if b"Ready to accept connections" in line:
+            return process, f"redis://127.0.0.1:{port}"
+    raise RuntimeError("redis-server did not start")
+
+
+def node_main(redis_url: str, data: str, node_id: str, ports: Any) -> None:
+    """One relay node; its port goes to ``ports``; it runs until killed."""
+
+    async def run() -> None:
+        fast = Rate(burst=10_000, per_second=10_000)
+        config = replace(RelayConfig(), share_rate=fast, frame_rate=fast, other_rate=fast)
+        relay = NodeRelay(Store(Path(data)), redis_url, config, node_id=node_id)
+        await relay.start("127.0.0.1", 0)
+        ports.put((node_id, relay.port))
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+# --- members ------------------------------------------------------------------------------
+
+
+class Member:
+    """A bare websocket member that decodes every frame and times every share."""
+
+    def __init__(self, name: str, node: str, key: str = "") -> None:
+        self.name, self.node, self.key = name, node, key
+        self.last = 0
+        self.texts: list[str] = []
+        self.latency: list[float] = []
+        self.welcomes: list[tuple[float, Welcome]] = []
+        self.events: list[tuple[float, int]] = []
+        """(receive time, seq) of each event."""
+        self.ws: ClientConnection | None = None
+        self.dropped = asyncio.Event()
+        self.token = self.epoch = ""
+
+    async def join(self, url: str, resume: bool = False) -> None:
+        ws = await connect(url, compression=None, ping_interval=None, max_size=2**22)
+        greeting = decode(await ws.recv())  # type: ignore[arg-type]
+        assert isinstance(greeting, Greeting), greeting
+        back = Resume(self.token, self.epoch, self.last) if resume else None
+        hello = Hello(PROTOCOL_VERSIONS[-1], self.name, "", self.key, True, back)
+        await ws.send(encode(hello))
+        while not isinstance(frame := decode(await ws.recv()), Welcome):  # type: ignore[arg-type]
+            pass
+        self.welcomes.append((time.time(), frame))
+        self.token, self.epoch = frame.token, frame.epoch
+        self.last = frame.seq
+        self.ws = ws
+        self.dropped.clear()
+        asyncio.get_running_loop().create_task(self._read(ws))
+
+    async def _read(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(ConnectionClosed, OSError):
+            async for data in ws:
+                now = time.time()
+                frame = decode(data)  # type: ignore[arg-type]
+                if not isinstance(frame, EventFrame):
+                    continue
+                self.events.append((now, frame.seq))
+                self.last = max(self.last, frame.seq)
+                if isinstance(frame.event, Shared):
+                    self.texts.append(frame.event.text)
+                    self.latency.append(now - float(frame.event.text.split()[0]))
+        self.dropped.set()
+
+    async def send(self, ref: int, command: Any) -> None:
+        assert self.ws is not None
+        await self.ws.send(encode(CommandFrame(ref, command)))
+
+
+async def join_all(members: list[Member], urls: dict[str, str], at_once: int = 20) -> None:
+    for start in range(0, len(members), at_once):
+        batch = members[start : start + at_once]
+        await asyncio.gather(*(m.join(urls[m.node]) for m in batch))
+
+
+# --- the runs -------------------------------------------------------------------------------
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "n": len(ordered),
+        "p50_ms": round(percentile(ordered, 50) * 1000, 2),
+        "p99_ms": round(percentile(ordered, 99) * 1000, 2),
+    }
+
+
+async def shares(speaker: Member, first: int, n: int, rate: float) -> None:
+    start = time.monotonic()
+    for i in range(n):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await speaker.send(first + i + 2, Share(share_text(first + i, time.time())))
+
+
+async def append_round_trip(redis_url: str, n: int) -> dict[str, float]:
+    redis = aioredis.Redis.from_url(redis_url)
+    rlog = RoomLog(redis, "append-bench", 10_000)
+    lease = await rlog.take_lease("bench")
+    assert lease is not None
+    await rlog.reset(lease, "e", 0, b"", "0-0")
+    times = []
+    for seq in range(1, n + 1):
+        data = encode(EventFrame(seq, Shared(1, 1, share_text(seq, time.time()))))
+        t0 = time.perf_counter()
+        await rlog.append(lease, "e", seq - 1, [Entry(seq, data)])
+        times.append(time.perf_counter() - t0)
+    await redis.aclose()
+    return stats(times)
+
+
+async def memory_per_room(redis_url: str, entries: int) -> dict[str, int]:
+    redis = aioredis.Redis.from_url(redis_url)
+    before = int((await redis.info("memory"))["used_memory"])
+    rlog = RoomLog(redis, "memory-bench", entries)
+    lease = await rlog.take_lease("bench")
+    assert lease is not None
+    await rlog.reset(lease, "e", 0, b"", "0-0")
+    for start in range(1, entries + 1, 100):
+        batch = [
+            Entry(s, encode(EventFrame(s, Shared(1, 1, share_text(s, 0.0)))))
+            for s in range(start, min(entries, start + 99) + 1)
+        ]
+        await rlog.append(lease, "e", start - 1, batch)
+    after = int((await redis.info("memory"))["used_memory"])
+    keys = [rlog.stream, rlog.meta_key, rlog.snap_key, rlog.lease]
+    usage = [int(await redis.memory_usage(k) or 0) for k in keys]
+    length = int(await redis.xlen(rlog.stream))
+    await redis.aclose()
+    return {"entries": length, "keys_bytes": sum(usage), "used_memory_delta": after - before}
+
+
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    result: dict[str, Any] = {"load_before": os.getloadavg(), "cpus": os.cpu_count()}
+    redis, redis_url = start_redis(tmp / "redis")
+    data = tmp / "data"
+    key = Store(data).add_room(ROOM)
+    ctx = mp.get_context("fork")
+    ports = ctx.Queue()
+    names = "ABCDE"[: args.nodes]
+    procs = {n: ctx.Process(target=node_main, args=(redis_url, str(data), n, ports)) for n in names}
+    try:
+        for proc in procs.values():
+            proc.start()
+        urls = {}
+        for _ in names:
+            node, port = ports.get(timeout=30)
+            urls[node] = f"ws://127.0.0.1:{port}/{ROOM}"
+        # The first member opens the room on A: A decides. The speaker is on B.
+        opener = Member("A000", "A")
+        await opener.join(urls["A"])
+        speaker = Member("Speaker", "B", key)
+        await speaker.join(urls["B"])
+        # ``--members`` on each node: the opener counts on A, the speaker on B.
+        others = [
+            Member(f"{n}{i:03d}", n)
+            for n in names
+            for i in range(args.members)
+            if i > 0 or n not in "AB"
+        ]
+        members = [opener, speaker, *others]
+        await join_all(others, urls)
+        await speaker.send(1, TakeStick())
+        await asyncio.sleep(1)  # Quiet before the timed run: joins done, stick given.
+
+        print(f"{len(members)} members joined; sharing {args.shares} at {args.rate}/s")
+        await shares(speaker, 0, args.shares, args.rate)
+        await asyncio.sleep(2)
+        result["delivery"] = {
+            f"{n} ({'sender' if n == 'B' else 'owner' if n == 'A' else 'other'} node)": stats(
+                [x for m in members if m.node == n and m is not speaker for x in m.latency]
+            )
+            for n in names
+        }
+        result["append_round_trip"] = await append_round_trip(redis_url, args.appends)
+        result["memory_per_room"] = await memory_per_room(redis_url, 10_000)
+
+        # Failover: kill the owner while the speaker goes on sharing.
+        for m in members:
+            m.texts.clear()
+        sharing = asyncio.get_running_loop().create_task(
+            shares(speaker, args.shares, args.failover_shares, args.rate)
+        )
+        await asyncio.sleep(args.failover_shares / args.rate / 3)
+        watcher = next(m for m in members if m.node == names[-1])
+        last_seq = watcher.last
+        killed_at = time.time()
+        os.kill(procs["A"].pid, signal.SIGKILL)
+        victims = [m for m in members if m.node == "A"]
+        survivors = [n for n in names if n != "A"]
+
+        async def come_back(m: Member, i: int) -> None:
+            await m.dropped.wait()
+            for attempt in range(100):
+                node = survivors[(i + attempt) % len(survivors)]
+                try:
+                    await m.join(urls[node], resume=True)
+                    m.node = node
+                    return
+                except (OSError, ConnectionClosed, AssertionError):
+                    await asyncio.sleep(0.1)
+
+        await asyncio.gather(*(come_back(m, i) for i, m in enumerate(victims)))
+        await sharing
+        await asyncio.sleep(3)
+        first_after = min((t for t, s in watcher.events if s > last_seq), default=float("nan"))
+        resumed_at = max(m.welcomes[-1][0] for m in victims)
+        sent = {f"{i:06d}" for i in range(args.shares, args.shares + args.failover_shares)}
+        lost = dup = 0
+        for m in members:
+            if m is speaker:
+                continue
+            got = [t.split()[1] for t in m.texts]
+            dup += len(got) - len(set(got))
+            lost += len(sent - set(got))
+        result["failover"] = {
+            "lease_ms": 3000,
+            "killed_node_members": len(victims),
+            "to_first_accepted_event_s": round(first_after - killed_at, 2),
+            "to_last_member_resumed_s": round(resumed_at - killed_at, 2),
+            "shares_sent": len(sent),
+            "shares_lost_total": lost,
+            "shares_duplicated_total": dup,
+            "resumed_false": sum(1 for m in victims for _, w in m.welcomes[1:] if not w.resumed),
+            "resumed_true": sum(1 for m in victims for _, w in m.welcomes[1:] if w.resumed),
+        }
+    finally:
+        for proc in procs.values():
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.join(5)
+        os.kill(redis.pid, signal.SIGTERM)
+        redis.wait(10)
+    result["load_after"] = os.getloadavg()
+    return result
+
+
+def report(result: dict[str, Any]) -> str:
+    """The run as a Markdown page: the tables, the machine, its load."""
+    a = result["args"]
+    lines = [
+        "# Several relay nodes: results",
+        "",
+        f"`python bench/nodes.py` on {result['cpus']} CPUs, loopback; load average "
+        f"{result['load_before'][0]:.2f} before, {result['load_after'][0]:.2f} after. "
+        f"{a['nodes']} nodes x {a['members']} members; {a['shares']} shares at "
+        f"{a['rate']:g}/s from a speaker on B.",
+        "",
+        "| delivery, send to receive | deliveries | p50 ms | p99 ms |",
+        "|---|---|---|---|",
+    ]
+    for node, got in result["delivery"].items():
+        lines.append(f"| members on {node} | {got['n']} | {got['p50_ms']} | {got['p99_ms']} |")
+    rt, mem, fo = result["append_round_trip"], result["memory_per_room"], result["failover"]
+    lines += [
+        "",
+        f"Append round trip (one event, one script): p50 {rt['p50_ms']} ms, "
+        f"p99 {rt['p99_ms']} ms over {rt['n']}.",
+        "",
+        f"Redis memory per room at {mem['entries']} share events: "
+        f"{mem['keys_bytes'] / 1e6:.2f} MB in its keys (`MEMORY USAGE`), "
+        f"`used_memory` grew {mem['used_memory_delta'] / 1e6:.2f} MB.",
+        "",
+        "| failover: owner node SIGKILLed mid-meeting | |",
+        "|---|---|",
+        f"| lease | {fo['lease_ms'] / 1000:g} s |",
+        f"| kill to the first event appended after it | {fo['to_first_accepted_event_s']} s |",
+        f"| kill to the last of its {fo['killed_node_members']} members resumed "
+        f"| {fo['to_last_member_resumed_s']} s |",
+        f"| shares sent across the kill | {fo['shares_sent']} |",
+        f"| shares lost / duplicated (all members) "
+        f"| {fo['shares_lost_total']} / {fo['shares_duplicated_total']} |",
+        f"| resumes `resumed=true` / `resumed=false` "
+        f"| {fo['resumed_true']} / {fo['resumed_false']} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--members", type=int, default=100, help="members per node")
+    parser.add_argument("--shares", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=10.0, help="shares a second")
+    parser.add_argument("--failover-shares", type=int, default=60)
+    parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--smoke", action="store_true", help="a tiny configuration")
+    parser.add_argument("--out", default=str(HERE / "nodes.json"))
+    parser.add_argument("--page", default=str(HERE / "RESULTS-nodes.md"))
+    args = parser.parse_args()
+    if args.smoke:
+        args.members, args.shares, args.failover_shares, args.appends = 5, 20, 30, 200
+    if shutil.which("redis-server") is None:
+        raise SystemExit("nodes.py needs redis-server (apt-get install redis-server)")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "redis").mkdir()
+        result = asyncio.run(run(args, Path(tmp)))
+    result["args"] = vars(args)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    Path(args.page).write_text(report(result))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
