@@ -282,7 +282,7 @@ async def test_a_member_joins_over_ssh_shares_resizes_drops_and_resumes(
 
     await sam.client.take_stick()
     await tmux.wait_for("dana", r"Sam")
-    tmux.keys("dana", "h")
+    tmux.keys("dana", "C-r")
     await sam.wait(lambda: dana.id in sam.state.queue, "Dana's hand")
     await sam.client.yield_stick()
     await sam.wait(lambda: sam.state.holder == dana.id, "Dana to hold the stick")

@@ -127,7 +127,7 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
     tmux.wait_for("host", r"Ben joined\.")
 
     # Ana raises her hand; the stick is free, so it comes to her and the box opens.
-    tmux.keys("Ana", "h")
+    tmux.keys("Ana", "C-r")
     tmux.wait_for("Ana", r"You hold the stick")
     tmux.wait_for("Ben", r"Ana is sharing")
     # ctrl+j (a plain line feed from a real terminal) breaks the line; Enter posts.
@@ -139,44 +139,43 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
     tmux.wait_for("host", r"Ana: I felt heard today")
 
     # Ben says "me too" silently; Ana sees the count, Ben sees that he said it.
-    tmux.keys("Ben", "m")
+    tmux.keys("Ben", "C-t")
     tmux.wait_for("Ana", r"1 said me too")
     tmux.wait_for("Ben", r"You said me too")
 
-    # Ben raises his hand; Ana leaves the box and yields; the stick goes to Ben.
-    tmux.keys("Ben", "h")
-    tmux.wait_for("Ana", r"Ben · hand 1")
-    tmux.keys("Ana", "Escape")
-    tmux.wait_for("Ana", r"y Yield")  # The keys apply again once the box lets go.
-    tmux.keys("Ana", "y")
+    # Ben raises his hand; Ana yields from where she types; the stick goes to Ben.
+    tmux.keys("Ben", "C-r")
+    tmux.wait_for("Ana", r"Ben · next")
+    tmux.wait_for("Ana", r"\^Y Yield")  # The footer names the key while she types.
+    tmux.keys("Ana", "C-y")
     tmux.wait_for("Ben", r"You hold the stick")
     tmux.wait_for("Ana", r"Ben is sharing")
 
     # The facilitator pauses with the default message; everyone sees the calm screen.
-    tmux.keys("host", "p")
+    tmux.keys("host", "C-b")
     tmux.wait_for("host", r"Pause the circle")
     tmux.keys("host", "Enter")
     for name in ("Ana", "Ben"):
         tmux.wait_for(name, r"The circle is paused")
         tmux.wait_for(name, r"Let's take a breath\.")
         tmux.wait_for(name, r"— Fay")
-    tmux.keys("host", "p")
+    tmux.keys("host", "C-b")
     for name in ("Ana", "Ben"):
         tmux.wait_for(name, r"The circle resumed\.")
         tmux.wait_gone(name, r"The circle is paused")
     tmux.wait_for("Ben", r"You hold the stick")  # Resume restores everything.
 
-    # Ana leaves (after confirming); the others are told.
-    tmux.keys("Ana", "q")
+    # Ana leaves (after confirming: Enter alone would say stay); the others are told.
+    tmux.keys("Ana", "C-l")
     tmux.wait_for("Ana", r"Leave the circle\?")
-    tmux.keys("Ana", "y")
+    tmux.keys("Ana", "Tab", "Enter")
     tmux.wait_for("Ana", r"EXITED 0")
     tmux.wait_for("host", r"Ana left\.")
 
     # The host ends the meeting; Ben's client is told and stops, not reconnecting.
-    tmux.keys("host", "q")
+    tmux.keys("host", "C-l")
     tmux.wait_for("host", r"End the meeting for everyone\?")
-    tmux.keys("host", "y")
+    tmux.keys("host", "Tab", "Enter")
     tmux.wait_for("Ben", r"The meeting has ended\.")
     screen = tmux.wait_for("host", r"EXITED 0").string
     assert f"listening on port {found.group(2)}" in screen
