@@ -40,7 +40,7 @@ FAY, ANA, BEN = 1, 2, 3
 
 def plain(renderable: RenderableType, width: int = 100) -> str:
     """What ``renderable`` shows on a terminal ``width`` cells wide, as plain text."""
-    console = Console(width=width, no_color=True, legacy_windows=False)
+    console = Console(width=width, color_system=None, force_terminal=False)
     with console.capture() as captured:
         console.print(renderable)
     return captured.get()

@@ -83,15 +83,17 @@ def in_order(view: View) -> tuple[list[Member], list[Member]]:
 
 
 def place_words(view: View, member_id: int) -> str | None:
-    """A place in line: ``"you're next"``, ``"2nd"`` (next to a hand), ``"3rd in the round"``."""
-    you = "you're " if member_id == view.me else ""
+    """A place in line: ``"you're next"``, ``"2nd"`` (next to a hand), ``"3rd in round"``."""
+    you = member_id == view.me
     turn = round_place(view, member_id)
     if turn is not None:
-        return f"{you}{ordinal(turn)} in the round"
+        return "you're next" if you and turn == 1 else f"{ordinal(turn)} in round"
     hand = view.hand_position(member_id)
     if hand is None:
         return None
-    return f"{you}{ordinal(hand)}"
+    if you:
+        return "you're next" if hand == 1 else f"{ordinal(hand)} in line"
+    return ordinal(hand)
 
 
 def describe(view: View, member: Member) -> tuple[str, list[str]]:
