@@ -207,3 +207,53 @@ def test_plain_mode_does_not_show_the_passcode_as_it_is_typed(tmux: Tmux, tmp_pa
     # Echo is back for everything after the passcode.
     tmux.type("ana", "/who")
     tmux.wait_for("ana", r"/who")
+
+
+PARAGRAPH = (
+    "hey, I was about to say something. my week was hard: quiet, mostly. "
+    "yes, me too? 1 2 3 [ok] /hand ?"
+)
+"""Prose full of the letters that used to be keys (h, m, y, s, q, ?, [, 1)."""
+
+
+def test_a_paragraph_typed_without_the_stick_does_nothing(tmux: Tmux, tmp_path: Path) -> None:
+    env = {"TERM": "xterm-256color"}
+    env.update({k: os.environ[k] for k in KEPT if k in os.environ})
+    tmux.start(
+        "host",
+        circle(
+            "host", "--data-dir", str(tmp_path), "--port", "0", "--host", "127.0.0.1", "--no-ssh",
+            "--passcode", PASSCODE, "--name", "Fay",
+        ),
+        env,
+    )  # fmt: skip
+    address = tmux.wait_for("host", r"Join: circle join (\S+)").group(1)
+    tmux.start("Ana", circle("join", address, "--name", "Ana", "--passcode", PASSCODE), env)
+    tmux.wait_for("Ana", r"What is shared here stays here\.")
+    tmux.keys("Ana", "Enter")
+    tmux.wait_for("Ana", r"you: Ana \(member\)")
+    tmux.wait_for("host", r"Ana joined\.")
+
+    # Ana writes a paragraph while nobody has given her the stick, and presses Enter.
+    tmux.type("Ana", PARAGRAPH)
+    tmux.keys("Ana", "Enter")
+    tmux.wait_for("Ana", r"Not shared: \^R raises your hand")
+    screen = tmux.screen("Ana")
+    assert "hey, I was about to say" in screen  # The draft is kept, in the box.
+    assert "Leave the circle?" not in screen and "Tell the facilitators" not in screen
+
+    # Then she raises her hand on purpose; the stick is free, so it comes to her. The
+    # relay keeps order: had any letter of the paragraph acted, the host would have
+    # heard it before this.
+    tmux.keys("Ana", "C-r")
+    tmux.wait_for("host", r"Ana has the stick\.")
+    host = tmux.screen("host")
+    assert "No signals yet." in host  # No private signal went out.
+    assert "Ana:" not in host  # Nothing was shared.
+    assert "0 said me too" in host
+    assert host.count("· Ana") == 2  # "Ana joined." and "Ana has the stick.", nothing else.
+    # Her draft waited for her; now Enter shares it.
+    tmux.wait_for("Ana", r"You hold the stick")
+    assert "hey, I was about to say" in tmux.screen("Ana")
+    tmux.keys("Ana", "Enter")
+    tmux.wait_for("host", r"Ana: hey, I was about to say something\.")

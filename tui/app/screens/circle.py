@@ -94,6 +94,8 @@ class CircleScreen(CircleActions):
         Binding(keys.SIGNAL, "signal", "Signal", priority=True),
         Binding(keys.PAUSE, "pause", "Pause", priority=True),
         Binding(keys.PAUSE, "resume", "Resume", priority=True),
+        Binding(keys.PAUSE_TOO, "pause", show=False, priority=True),
+        Binding(keys.PAUSE_TOO, "resume", show=False, priority=True),
         Binding(keys.READ, "mark_read", "Mark read", priority=True),
         Binding(keys.SETTINGS, "settings", "Settings", priority=True),
         Binding(keys.SETTINGS, "my_settings", "Settings", priority=True),

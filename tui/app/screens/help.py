@@ -34,7 +34,7 @@ MEMBER_KEYS: tuple[tuple[str, str], ...] = (
     ("Tab", "move to the list of people and the shares, and back"),
 )
 FACILITATOR_KEYS: tuple[tuple[str, str], ...] = (
-    (shown(keys.PAUSE), "pause the circle with a message, or resume it"),
+    (shown(keys.PAUSE), "pause the circle with a message, or resume (F2 too: tmux keeps ^B)"),
     ("Tab", "into the list of people: arrows pick someone"),
     ("Enter", "on a person: give the stick, lower or move the hand, promote, remove, admit"),
     ("[ ]", "on a person with a raised hand: move the hand up or down the line"),

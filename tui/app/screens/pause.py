@@ -73,6 +73,7 @@ class PauseScreen(MeetingScreen):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(keys.PAUSE, "resume", "Resume"),
+        Binding(keys.PAUSE_TOO, "resume", show=False),
         Binding("escape", "peek", "See the circle"),
         Binding(keys.SIGNAL, "signal", "Signal"),
         Binding(keys.HELP, "help", "Help"),
