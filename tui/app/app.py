@@ -8,6 +8,8 @@ a fresh ``View`` set on the screens (attributes down); screens answer with
 second the app ``tick``s the screens instead: only what shows time (the share
 timer, the pause length, the inbox's "new" marks) is looked at again, and a
 widget repaints only if its text changed, so a quiet room sends no bytes.
+Comparing each view with the last one shown is also how the app knows when
+to ring the bell (``tui.app.alerts``): the stick came, or you are next.
 """
 
 from __future__ import annotations
