@@ -16,7 +16,6 @@ from rich.text import Text
 from textual.timer import Timer
 
 from circle_room.protocol.messages import (
-    Admit,
     ChangeSettings,
     Command,
     GiveStick,
@@ -38,7 +37,6 @@ from circle_room.protocol.messages import (
 from circle_room.protocol.model import Member, Settings
 from circle_room.tui.app import keys
 from circle_room.tui.app.keys import shown
-from circle_room.tui.app.offers import admit_target
 from circle_room.tui.app.requests import MarkRead, SendCommand, ToggleBell
 from circle_room.tui.app.screens.dialogs import ConfirmScreen, PauseMessageScreen
 from circle_room.tui.app.screens.facilitator import (
@@ -198,11 +196,6 @@ class CircleActions(MeetingScreen):
 
     def action_lower_all(self) -> None:
         self._hold_back(Pending(LowerAllHands(), "Lowering all hands"))
-
-    def action_admit(self) -> None:
-        chosen = admit_target(self.view, self._selected()) if self.view is not None else None
-        if chosen is not None:
-            self._send(Admit(chosen.id))
 
     def action_move(self, delta: int) -> None:
         chosen = self._selected()
