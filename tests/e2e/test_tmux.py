@@ -149,7 +149,7 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
     tmux.wait_for("host", r"Ben joined\.")
 
     # Ana raises her hand; the stick is free, so it comes to her and the box opens.
-    tmux.keys("Ana", "h")
+    tmux.keys("Ana", "C-r")
     tmux.wait_for("Ana", r"You hold the stick")
     tmux.wait_for("Ben", r"Ana is sharing")
     # ctrl+j (a plain line feed from a real terminal) breaks the line; Enter posts.
@@ -161,44 +161,43 @@ def test_a_meeting_from_join_to_the_end(tmux: Tmux, tmp_path: Path) -> None:
     tmux.wait_for("host", r"Ana: I felt heard today")
 
     # Ben says "me too" silently; Ana sees the count, Ben sees that he said it.
-    tmux.keys("Ben", "m")
+    tmux.keys("Ben", "C-t")
     tmux.wait_for("Ana", r"1 said me too")
     tmux.wait_for("Ben", r"You said me too")
 
-    # Ben raises his hand; Ana leaves the box and yields; the stick goes to Ben.
-    tmux.keys("Ben", "h")
-    tmux.wait_for("Ana", r"Ben · hand 1")
-    tmux.keys("Ana", "Escape")
-    tmux.wait_for("Ana", r"y Yield")  # The keys apply again once the box lets go.
-    tmux.keys("Ana", "y")
+    # Ben raises his hand; Ana yields from where she types; the stick goes to Ben.
+    tmux.keys("Ben", "C-r")
+    tmux.wait_for("Ana", r"Ben · next")
+    tmux.wait_for("Ana", r"\^Y Yield")  # The footer names the key while she types.
+    tmux.keys("Ana", "C-y")
     tmux.wait_for("Ben", r"You hold the stick")
     tmux.wait_for("Ana", r"Ben is sharing")
 
     # The facilitator pauses with the default message; everyone sees the calm screen.
-    tmux.keys("host", "p")
+    tmux.keys("host", "C-b")
     tmux.wait_for("host", r"Pause the circle")
     tmux.keys("host", "Enter")
     for name in ("Ana", "Ben"):
         tmux.wait_for(name, r"The circle is paused")
         tmux.wait_for(name, r"Let's take a breath\.")
         tmux.wait_for(name, r"— Fay")
-    tmux.keys("host", "p")
+    tmux.keys("host", "C-b")
     for name in ("Ana", "Ben"):
         tmux.wait_for(name, r"The circle resumed\.")
         tmux.wait_gone(name, r"The circle is paused")
     tmux.wait_for("Ben", r"You hold the stick")  # Resume restores everything.
 
-    # Ana leaves (after confirming); the others are told.
-    tmux.keys("Ana", "q")
+    # Ana leaves (after confirming: Enter alone would say stay); the others are told.
+    tmux.keys("Ana", "C-l")
     tmux.wait_for("Ana", r"Leave the circle\?")
-    tmux.keys("Ana", "y")
+    tmux.keys("Ana", "Tab", "Enter")
     tmux.wait_for("Ana", r"You left the circle\. Take care\.\nEXITED 0")
     tmux.wait_for("host", r"Ana left\.")
 
     # The host ends the meeting; Ben's client is told and stops, not reconnecting.
-    tmux.keys("host", "q")
+    tmux.keys("host", "C-l")
     tmux.wait_for("host", r"End the meeting for everyone\?")
-    tmux.keys("host", "y")
+    tmux.keys("host", "Tab", "Enter")
     tmux.wait_for("Ben", r"The meeting has ended\.")
     screen = tmux.wait_for("host", r"EXITED 0").string
     assert f"listening on port {found.group(2)}" in screen
@@ -272,3 +271,53 @@ def test_plain_mode_does_not_show_the_passcode_as_it_is_typed(tmux: Tmux, tmp_pa
     # Echo is back for everything after the passcode.
     tmux.type("ana", "/who")
     tmux.wait_for("ana", r"/who")
+
+
+PARAGRAPH = (
+    "hey, I was about to say something. my week was hard: quiet, mostly. "
+    "yes, me too? 1 2 3 [ok] /hand ?"
+)
+"""Prose full of the letters that used to be keys (h, m, y, s, q, ?, [, 1)."""
+
+
+def test_a_paragraph_typed_without_the_stick_does_nothing(tmux: Tmux, tmp_path: Path) -> None:
+    env = {"TERM": "xterm-256color"}
+    env.update({k: os.environ[k] for k in KEPT if k in os.environ})
+    tmux.start(
+        "host",
+        circle(
+            "host", "--data-dir", str(tmp_path), "--port", "0", "--host", "127.0.0.1", "--no-ssh",
+            "--passcode", PASSCODE, "--name", "Fay",
+        ),
+        env,
+    )  # fmt: skip
+    address = tmux.wait_for("host", r"Join: circle join (\S+)").group(1)
+    tmux.start("Ana", circle("join", address, "--name", "Ana", "--passcode", PASSCODE), env)
+    tmux.wait_for("Ana", r"What is shared here stays here\.")
+    tmux.keys("Ana", "Enter")
+    tmux.wait_for("Ana", r"you: Ana \(member\)")
+    tmux.wait_for("host", r"Ana joined\.")
+
+    # Ana writes a paragraph while nobody has given her the stick, and presses Enter.
+    tmux.type("Ana", PARAGRAPH)
+    tmux.keys("Ana", "Enter")
+    tmux.wait_for("Ana", r"Not shared: \^R raises your hand")
+    screen = tmux.screen("Ana")
+    assert "hey, I was about to say" in screen  # The draft is kept, in the box.
+    assert "Leave the circle?" not in screen and "Tell the facilitators" not in screen
+
+    # Then she raises her hand on purpose; the stick is free, so it comes to her. The
+    # relay keeps order: had any letter of the paragraph acted, the host would have
+    # heard it before this.
+    tmux.keys("Ana", "C-r")
+    tmux.wait_for("host", r"Ana has the stick\.")
+    host = tmux.screen("host")
+    assert "No signals yet." in host  # No private signal went out.
+    assert "Ana:" not in host  # Nothing was shared.
+    assert "0 said me too" in host
+    assert host.count("· Ana") == 2  # "Ana joined." and "Ana has the stick.", nothing else.
+    # Her draft waited for her; now Enter shares it.
+    tmux.wait_for("Ana", r"You hold the stick")
+    assert "hey, I was about to say" in tmux.screen("Ana")
+    tmux.keys("Ana", "Enter")
+    tmux.wait_for("host", r"Ana: hey, I was about to say something\.")

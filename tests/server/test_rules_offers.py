@@ -2,8 +2,8 @@
 
 Random rooms are reached the way the relay reaches them, through ``decide``.
 Then, for every member looking at that room, each surface is asked what it
-offers -- the app's keys, the facilitator's member menu, plain mode's slash
-commands, the SSH login's name check -- and each answer is checked against
+offers -- the app's keys, the facilitator's member menu, the command palette,
+plain mode's slash commands, the SSH login's name check -- and each answer is checked against
 ``decide`` itself: offered exactly when the command would be carried out.
 The few places where a key deliberately offers less (one key standing for two
 commands) are listed in ``KEY_CHOICES``, and even there nothing refused is
@@ -53,6 +53,7 @@ from circle_room.protocol.rules import why_not, why_not_kind
 from circle_room.protocol.text import checked_name
 from circle_room.server.decide import Disconnect, Expire, Reconnect, decide
 from circle_room.server.ssh_auth import LoginServer
+from circle_room.tui.app.actions import ROOM, offers
 from circle_room.tui.app.offers import key_command, key_offered, may_share
 from circle_room.tui.app.screens.facilitator import member_actions, member_command
 from circle_room.tui.client.view import View
@@ -258,6 +259,34 @@ def test_the_member_menu_offers_exactly_what_the_room_accepts(state: RoomState) 
                     assert key not in offered  # Not an entry for this member at all.
                     continue
                 assert (key in offered) == accepted(state, me, command), (key, me, member)
+
+
+# --- the command palette ---------------------------------------------------------------------
+
+
+@PROPERTIES
+@given(meetings())
+def test_the_palette_lists_exactly_what_the_room_accepts(state: RoomState) -> None:
+    for me in viewers(state):
+        view = view_of(state, me)
+        listed = offers(view, bell_on=True)
+        for offer in listed:
+            if offer.member_id is not None:
+                command = member_command(view, state.members[offer.member_id], offer.action)
+            elif offer.action in KEYS:
+                command = key_command(offer.action, view, None)
+            else:
+                continue  # Local: help, settings, the bell, leaving.
+            assert command is not None and accepted(state, me, command), (offer, me)
+        # Nothing open is missing: every room key offered, every member menu entry.
+        room_actions = {o.action for o in listed if o.member_id is None}
+        for action, _, _ in ROOM:
+            assert key_offered(action, view, None) == (action in room_actions), action
+        member_entries = {(o.action, o.member_id) for o in listed if o.member_id is not None}
+        for member in state.members.values():
+            if member.id != me:
+                for key, _ in member_actions(view, member):
+                    assert (key, member.id) in member_entries
 
 
 # --- plain mode ------------------------------------------------------------------------------

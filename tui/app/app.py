@@ -8,6 +8,8 @@ a fresh ``View`` set on the screens (attributes down); screens answer with
 second the app ``tick``s the screens instead: only what shows time (the share
 timer, the pause length, the inbox's "new" marks) is looked at again, and a
 widget repaints only if its text changed, so a quiet room sends no bytes.
+Comparing each view with the last one shown is also how the app knows when
+to ring the bell (``tui.app.alerts``): the stick came, or you are next.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -28,12 +31,14 @@ from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.messages import Error, Greeting
 from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.text import clean_line
-from circle_room.tui.app import link
+from circle_room.tui.app import keys, link
+from circle_room.tui.app.alerts import alert
 from circle_room.tui.app.link import Details, Dialer, Outgoing
-from circle_room.tui.app.requests import Goodbye, MarkRead, SendCommand
+from circle_room.tui.app.requests import Goodbye, MarkRead, SendCommand, ToggleBell
 from circle_room.tui.app.screens.circle import CircleScreen
 from circle_room.tui.app.screens.ended import ConnectingScreen, EndedScreen
 from circle_room.tui.app.screens.join import JoinScreen
+from circle_room.tui.app.screens.meeting import MeetingScreen
 from circle_room.tui.app.screens.pause import PauseScreen
 from circle_room.tui.client.connection import LEAVE_TIMEOUT, CircleClient
 from circle_room.tui.client.model import Meeting
@@ -48,11 +53,19 @@ HIGH_CONTRAST = Theme(
     foreground="#ffffff",
     background="#000000",
     surface="#000000",
-    panel="#5f5f5f",
+    panel="#303030",
     success="#00ff00",
     warning="#ffff00",
     error="#ff6060",
     dark=True,
+    # No dim text anywhere: what is quieter elsewhere is italic here, at full brightness.
+    variables={
+        "text-muted": "#ffffff",
+        "text-disabled": "#ffffff",
+        "footer-description-foreground": "#ffffff",
+        "input-placeholder-foreground": "#ffffff",
+        "block-cursor-blurred-foreground": "#ffffff",
+    },
 )
 RETRYABLE = frozenset(
     {
@@ -71,9 +84,11 @@ class CircleApp(App[None]):
     """A member's (or facilitator's) view of one circle."""
 
     TITLE = "Circle"
-    ENABLE_COMMAND_PALETTE = False
+    # The palette lists the meeting's actions alone (``MeetingScreen.COMMANDS``).
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = set()
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+x", "quiet_exit", "Quiet exit", priority=True),
+        Binding(keys.PALETTE, "command_palette", "All actions", priority=True),
+        Binding(keys.QUIET_EXIT, "quiet_exit", "Quiet exit", priority=True),
         Binding("ctrl+q", "quiet_exit", show=False, priority=True),
     ]
 
@@ -104,6 +119,7 @@ class CircleApp(App[None]):
         high_contrast: bool = False,
         end_meeting: Callable[[], Awaitable[None]] | None = None,
         notice: str = "",
+        bell: bool = True,
     ) -> None:
         """``end_meeting`` (for the host, whose process runs the relay) ends the
         meeting for everyone: leaving calls it instead of saying goodbye, so the
@@ -117,6 +133,8 @@ class CircleApp(App[None]):
         self.join_hint = join_hint
         self.hosting = hosting
         self.high_contrast = high_contrast
+        self.bell_on = bell
+        """Ring the terminal's bell when the stick comes to this member or they are next."""
         self.meeting: Meeting | None = None
         """The client's model of the meeting, read here and changed only by the client."""
         self.client: CircleClient | None = None
@@ -135,6 +153,8 @@ class CircleApp(App[None]):
         self._peeking = False
         """A facilitator put the pause screen aside to act on the circle."""
         self._leaving = False
+        self._shown: View | None = None
+        """The last view shown, to tell what changed for the bell."""
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)
@@ -230,6 +250,7 @@ class CircleApp(App[None]):
         if security is not None and security.protection is Protection.FIRST_USE:
             self.notify(describe(security), title="A relay new to you", timeout=30, markup=False)
         self.meeting = message.client.meeting
+        self._shown = None
         self._circle = CircleScreen()
         while len(self.screen_stack) > 2:
             self.pop_screen()
@@ -255,6 +276,9 @@ class CircleApp(App[None]):
         if self.meeting is None or self._circle is None:
             return
         view = self._view(self.meeting)
+        if alert(self._shown, view) is not None and self.bell_on:
+            self.bell()
+        self._shown = view
         self._circle.view = view
         if view.paused and self._pause is None and not self._peeking:
             self._pause = PauseScreen()
@@ -316,6 +340,15 @@ class CircleApp(App[None]):
         if self.meeting is not None:
             self.meeting.mark_read()
             self._show()
+
+    def on_toggle_bell(self, message: ToggleBell) -> None:
+        self.bell_on = not self.bell_on
+        self.notify("The bell is on." if self.bell_on else "The bell is off.", timeout=3)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "command_palette":
+            return isinstance(self.screen, MeetingScreen)
+        return True
 
     def on_goodbye(self, message: Goodbye) -> None:
         self._leave(message.quiet)

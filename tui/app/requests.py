@@ -25,3 +25,7 @@ class Goodbye(Message):
 
 class MarkRead(Message):
     """A facilitator has seen the private signals: stop marking them new (local only)."""
+
+
+class ToggleBell(Message):
+    """Turn the bell off, or on again (local only: it rings on this screen alone)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.command import Command, CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -142,6 +143,32 @@ async def enter_circle(pilot: Pilot[None]) -> CircleScreen:
     return app.screen
 
 
+async def choose(pilot: Pilot[None], words: str) -> None:
+    """Open the command palette (ctrl+p), find ``words`` by typing them, and run it."""
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+    palette = app.screen
+    await pilot.press(*words)
+    found = palette.query_one(CommandList)
+
+    def listed() -> int | None:
+        for index in range(found.option_count):
+            option = found.get_option_at_index(index)
+            if isinstance(option, Command) and option.hit.text == words:
+                return index
+        return None
+
+    await until(pilot, lambda: listed() is not None)
+    found.highlighted = listed()
+    for _ in range(3):
+        if app.screen is not palette:
+            return
+        await pilot.press("enter")
+        await pilot.pause()
+    await until(pilot, lambda: app.screen is not palette)
+
+
 def view_of(app: object) -> View | None:
     screen = getattr(app, "_circle", None)
     return screen.view if isinstance(screen, CircleScreen) else None
@@ -165,7 +192,7 @@ def now_text(app: CircleApp) -> str:
 def log_text(app: CircleApp) -> str:
     screen = app._circle
     assert screen is not None
-    return "\n".join(line.text for line in screen.share_log.lines)
+    return "\n".join(line.text.rstrip() for line in screen.share_log.lines)
 
 
 # --- joining ------------------------------------------------------------------------------
@@ -246,16 +273,18 @@ async def test_raise_hand_get_the_stick_share_see_metoo_and_yield(tmp_path: Path
         async with app.run_test(size=SIZE) as pilot:
             screen = await enter_circle(pilot)
             await until(pilot, lambda: "Ben is sharing" in now_text(app))
-            await pilot.press("h")
+            await pilot.press("ctrl+r")
             await until(pilot, lambda: room.state.queue == (app.client.member_id,))  # type: ignore[union-attr]
-            members = str(screen.members.get_option_at_index(2).prompt)
-            assert "hand 1" in members and "(you)" in members
+            # The list goes in the stick's order: Ben shares, then Ana is next.
+            await until(pilot, lambda: "(you)" in str(screen.members.get_option_at_index(1).prompt))
+            members = str(screen.members.get_option_at_index(1).prompt)
+            assert "you're next" in members
 
             await cal.raise_hand()
             await ben.yield_stick()
             await until(pilot, lambda: "You hold the stick" in now_text(app))
             assert screen.focused is screen.share_box
-            assert not screen.share_box.disabled
+            assert screen.share_box.is_open
 
             await pilot.press(*"I felt heard", "enter")
             await until(pilot, room.has_heard(ben, Shared))
@@ -265,12 +294,11 @@ async def test_raise_hand_get_the_stick_share_see_metoo_and_yield(tmp_path: Path
             await ben.me_too()
             await until(pilot, lambda: "1 said me too" in now_text(app))
 
-            await pilot.press("escape")
-            assert screen.focused is screen.members
-            await pilot.press("y")
+            await pilot.press("ctrl+y")
             await cal.wait_until(lambda c: c.state.holder == c.member_id, WAIT)
             await until(pilot, lambda: "Cal is sharing" in now_text(app))
-            assert screen.share_box.disabled
+            assert not screen.share_box.is_open
+            assert screen.focused is screen.share_box  # Still the draft box: typing writes.
 
 
 async def test_pass_when_the_stick_comes_and_nothing_was_shared(tmp_path: Path) -> None:
@@ -279,12 +307,11 @@ async def test_pass_when_the_stick_comes_and_nothing_was_shared(tmp_path: Path) 
         app = room.app("Ana")
         async with app.run_test(size=SIZE) as pilot:
             screen = await enter_circle(pilot)
-            await pilot.press("h")
+            await pilot.press("ctrl+r")
             await until(pilot, lambda: "You hold the stick" in now_text(app))
-            await pilot.press("escape")
             assert screen.check_action("pass_stick", ()) is True
             assert screen.check_action("yield_stick", ()) is False
-            await pilot.press("y")
+            await pilot.press("ctrl+y")
             await until(pilot, room.has_heard(ben, StickReleased))
             assert [e.reason for e in room.logged(StickReleased)] == [Release.PASSED]
             await until(pilot, lambda: "The stick is free" in now_text(app))
@@ -301,12 +328,12 @@ async def test_metoo_goes_to_the_speaker_and_can_be_taken_back(tmp_path: Path) -
         async with app.run_test(size=SIZE) as pilot:
             await enter_circle(pilot)
             await until(pilot, lambda: "Ben is sharing" in now_text(app))
-            await pilot.press("m")
+            await pilot.press("ctrl+t")
             await ben.wait_until(
                 lambda c: c.state.turn is not None and c.state.turn.metoo_count == 1, WAIT
             )
             await until(pilot, lambda: "You said me too" in now_text(app))
-            await pilot.press("m")
+            await pilot.press("ctrl+t")
             await ben.wait_until(
                 lambda c: c.state.turn is not None and c.state.turn.metoo_count == 0, WAIT
             )
@@ -326,7 +353,7 @@ async def test_a_round_brings_the_stick_and_says_so(tmp_path: Path) -> None:
             await until(pilot, lambda: "(round)" in now_text(app) and "Round:" in now_text(app))
             await fay.pass_stick()
             await until(pilot, lambda: "You hold the stick (round)" in now_text(app))
-            await pilot.press("escape", "y")  # Pass: nothing shared yet.
+            await pilot.press("ctrl+y")  # Pass: nothing shared yet.
             await fay.wait_until(lambda c: c.state.round is None, WAIT)
             await until(pilot, lambda: "The round is complete." in log_text(app))
 
@@ -352,7 +379,7 @@ async def test_pause_screen_appears_with_the_message_and_clears(tmp_path: Path) 
             assert "Paused for less than a minute" in calm
             assert "Fay" in calm
             # Members can still signal the facilitators privately.
-            await pilot.press("s")
+            await pilot.press("ctrl+s")
             await until(pilot, lambda: isinstance(app.screen, SignalScreen))
             await pilot.press("1")
             await until(pilot, room.has_heard(fay, SignalSent))
@@ -371,7 +398,7 @@ async def test_resume_clears_the_pause_even_with_a_dialog_open(tmp_path: Path) -
             await enter_circle(pilot)
             await fay.pause()
             await until(pilot, lambda: isinstance(app.screen, PauseScreen))
-            await pilot.press("question_mark")
+            await pilot.press("ctrl+g")
             await fay.resume()
             await until(pilot, lambda: isinstance(app.screen, CircleScreen))
 
@@ -394,7 +421,7 @@ async def test_reconnect_banner_then_back_in_place(tmp_path: Path) -> None:
         app = room.app("Ana")
         async with app.run_test(size=SIZE) as pilot:
             screen = await enter_circle(pilot)
-            await pilot.press("h")
+            await pilot.press("ctrl+r")
             await until(pilot, lambda: "You hold the stick" in now_text(app))
             client = app.client
             assert client is not None
@@ -413,13 +440,13 @@ async def test_leave_asks_first(tmp_path: Path) -> None:
         app = room.app("Ana")
         async with app.run_test(size=SIZE) as pilot:
             await enter_circle(pilot)
-            await pilot.press("q")
+            await pilot.press("ctrl+l")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
             await pilot.press("n")
             await until(pilot, lambda: isinstance(app.screen, CircleScreen))
-            await pilot.press("q")
+            await pilot.press("ctrl+l")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-            await pilot.press("y")
+            await pilot.press("tab", "enter")  # Enter alone would say stay.
             await ben.wait_until(lambda c: c.state.find_name("Ana") is None, WAIT)
         assert not app.quiet
         assert [e.reason for e in room.logged(MemberLeft)] == [LeaveReason.LEFT]
@@ -431,8 +458,9 @@ async def test_quiet_exit_is_immediate_and_unannounced(tmp_path: Path) -> None:
         app = room.app("Ana")
         async with app.run_test(size=SIZE) as pilot:
             screen = await enter_circle(pilot)
-            await pilot.press("h")
-            await until(pilot, lambda: screen.focused is screen.share_box)
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: screen.share_box.is_open)
+            assert screen.focused is screen.share_box
             # Works even while typing in the share box.
             await pilot.press("ctrl+x")
             await ben.wait_until(lambda c: c.state.find_name("Ana") is None, WAIT)
@@ -464,7 +492,7 @@ async def test_refusals_are_shown_gently(tmp_path: Path) -> None:
             await until(pilot, lambda: isinstance(app.screen, PauseScreen))
             # A member cannot raise a hand while paused; the key is not even offered.
             assert app.screen.check_action("signal", ()) is True
-            assert not any(b.binding.key == "h" for b in app.screen.active_bindings.values())
+            assert not any(b.binding.key == "ctrl+r" for b in app.screen.active_bindings.values())
 
 
 async def test_no_color_keeps_every_state_in_words(
@@ -479,9 +507,9 @@ async def test_no_color_keeps_every_state_in_words(
         async with app.run_test(size=SIZE) as pilot:
             screen = await enter_circle(pilot)
             await until(pilot, lambda: "Ben is sharing" in now_text(app))
-            await pilot.press("h")
+            await pilot.press("ctrl+r")
             await until(
-                pilot, lambda: "hand 1" in str(screen.members.get_option_at_index(1).prompt)
+                pilot, lambda: "you're next" in str(screen.members.get_option_at_index(1).prompt)
             )
             assert "sharing" in str(screen.members.get_option_at_index(0).prompt)
             assert "Connected" in text_of(screen.status_line)

@@ -44,8 +44,8 @@ async def test_seen_answers_the_signal_that_waited(tmp_path: Path) -> None:
             await ben.signal(SignalKind.CHECK_IN)
             await until(pilot, lambda: "Ben: check-in · new" in text_of(screen.inbox))
             await until(pilot, lambda: "ack_signal" in footer_actions(screen))
-            assert "signal" not in footer_actions(screen)  # A facilitator's s answers.
-            await pilot.press("s")
+            assert "signal" not in footer_actions(screen)  # A facilitator's ^S answers.
+            await pilot.press("ctrl+s")
             await until(pilot, room.has_heard(ben, SignalSeen))
             await until(pilot, lambda: "Ben: check-in · seen" in text_of(screen.inbox))
             assert room.state.signals == ()
@@ -61,7 +61,7 @@ async def test_a_member_reads_that_a_facilitator_has_seen_their_signal(tmp_path:
         async with app.run_test(size=SIZE) as pilot:
             screen = await enter_circle(pilot)
             assert screen.check_action("ack_signal", ()) is False
-            await pilot.press("s")
+            await pilot.press("ctrl+s")
             await until(pilot, lambda: isinstance(app.screen, SignalScreen))
             await pilot.press("1")
             await until(pilot, room.has_heard(fay, SignalSent))
@@ -137,7 +137,7 @@ async def test_release_an_away_seat_from_the_member_menu(
             await until(pilot, lambda: isinstance(app.screen, MemberActionsScreen))
             await pilot.press(*["down"] * options.index("release"), "enter")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-            await pilot.press("y")
+            await pilot.press("tab", "enter")  # Yes is a deliberate move to the other button.
             await until(pilot, lambda: away not in room.state.members)
             await until(pilot, lambda: "You released Ben's seat" in log_text(app))
             # The name is free again: Ben comes back as a newcomer at once.

@@ -18,6 +18,7 @@ from circle_room.tui.app.screens.join import JoinScreen
 from tests.tui.app.test_app import (
     SIZE,
     WAIT,
+    choose,
     enter_circle,
     log_text,
     now_text,
@@ -39,7 +40,7 @@ async def test_speaker_sees_metoo_names_once_a_facilitator_turns_them_on(tmp_pat
         app = room.app("Ana")
         async with app.run_test(size=SIZE) as pilot:
             await enter_circle(pilot)
-            await pilot.press("h")
+            await pilot.press("ctrl+r")
             await until(pilot, lambda: "You hold the stick" in now_text(app))
             await ben.me_too()
             await until(pilot, lambda: "1 said me too" in now_text(app))
@@ -72,7 +73,7 @@ async def test_facilitator_turns_metoo_names_on_in_settings_and_sees_them(tmp_pa
         app = facilitator_app(room)
         async with app.run_test(size=SIZE) as pilot:
             await in_circle(app, pilot)
-            await pilot.press("o")
+            await pilot.press("ctrl+o")
             await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
             names = list(app.screen.query(Checkbox))[2]
             assert "who said me too" in str(names.label) and not names.value
@@ -112,7 +113,7 @@ async def test_facilitator_marks_private_signals_read(tmp_path: Path) -> None:
             assert screen.inbox.has_class("-unread")
             assert "1 new" in str(screen.inbox.border_title)
 
-            await pilot.press("i")
+            await choose(pilot, "Mark the private signals read")
             await until(pilot, lambda: "Ben: check-in · just now" in text_of(screen.inbox))
             assert not screen.inbox.has_class("-unread")
             assert "new" not in str(screen.inbox.border_title)
@@ -133,7 +134,7 @@ async def test_facilitator_edits_the_agreements_and_newcomers_see_them(tmp_path:
         app = facilitator_app(room)
         async with app.run_test(size=SIZE) as pilot:
             await in_circle(app, pilot)
-            await pilot.press("o")
+            await pilot.press("ctrl+o")
             await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
             area = app.screen.query_one("#agreements", TextArea)
             assert area.text.splitlines() == list(DEFAULT_AGREEMENTS)
@@ -172,11 +173,11 @@ async def test_ctrl_j_breaks_the_line_and_enter_posts_the_whole_share(tmp_path: 
         app = room.app("Ana")
         async with app.run_test(size=SIZE) as pilot:
             screen = await enter_circle(pilot)
-            await pilot.press("h")
-            await until(pilot, lambda: screen.focused is screen.share_box)
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: screen.share_box.is_open)
+            assert screen.focused is screen.share_box
             assert "ctrl+j" in str(screen.share_box.placeholder)
-            shown = {b.binding.key for b in screen.active_bindings.values() if b.binding.show}
-            assert "ctrl+j" in shown  # The footer names the key while you type.
+            assert "^J new line" in str(screen.share_box.border_title)  # Also once typing.
             await pilot.press(*"It was a long week.", "ctrl+j", *"Today was better.")
             assert screen.share_box.text == "It was a long week.\nToday was better."
             assert not room.logged(Shared)  # A line break is not a post.
@@ -186,7 +187,8 @@ async def test_ctrl_j_breaks_the_line_and_enter_posts_the_whole_share(tmp_path: 
             assert [e.text for e in heard] == ["It was a long week.\nToday was better."]
             assert screen.share_box.text == ""
             await until(pilot, lambda: "Today was better." in log_text(app))
-            assert "You: It was a long week.\nToday was better." in log_text(app)
+            # The second line starts under the words, not under the name.
+            assert "You: It was a long week.\n     Today was better." in log_text(app)
             # Enter on an empty box posts nothing.
             await pilot.press("enter")
             await pilot.pause()

@@ -62,7 +62,7 @@ async def test_a_kept_seat_is_taken_back_without_asking_anything(tmp_path: Path)
         app = kept_app(room, tmp_path / "state")
         async with app.run_test(size=SIZE) as pilot:
             await enter_circle(pilot)
-            await pilot.press("h")
+            await pilot.press("ctrl+r")
             ana = app.client
             assert ana is not None
             await until(pilot, lambda: room.state.queue == (ana.member_id,))
@@ -119,9 +119,9 @@ async def test_leaving_forgets_the_kept_seat_and_says_goodbye(tmp_path: Path) ->
         async with app.run_test(size=SIZE) as pilot:
             await enter_circle(pilot)
             assert kept_files(state)
-            await pilot.press("q")
+            await pilot.press("ctrl+l")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-            await pilot.press("y")
+            await pilot.press("tab", "enter")
             await ben.wait_until(lambda c: c.state.find_name("Ana") is None, WAIT)
         assert kept_files(state) == []
         assert app.farewell == "You left the circle. Take care."
@@ -185,9 +185,9 @@ async def test_the_host_leaving_ends_the_meeting_and_is_not_announced(tmp_path: 
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: isinstance(app.screen, CircleScreen))
             await ben.wait_until(lambda c: c.state.find_name("Fay") is not None, WAIT)
-            await pilot.press("q")
+            await pilot.press("ctrl+l")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-            await pilot.press("y")
+            await pilot.press("tab", "enter")
             await ben.wait_until(lambda c: c.status is Status.CLOSED, WAIT)
         assert len(ended) == 1
         # Members hear that the meeting ended, never "Fay left." first.

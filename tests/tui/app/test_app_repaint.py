@@ -174,7 +174,7 @@ async def test_the_inbox_repaints_when_new_wears_off_not_every_second(paints: Pa
         assert "2 min ago" in str(screen.inbox.content)
         # "new" -> "1 min ago" (a re-layout, once, and the footer loses "mark read"),
         # then "2 min ago".
-        assert set(paints.refreshed) <= {"Inbox#inbox", "ScrollBar", "Footer", "FooterKey"}
+        assert set(paints.refreshed) <= {"Inbox#inbox", "ScrollBar", "KeyBar#keys"}
         assert paints.updates <= 6
 
 

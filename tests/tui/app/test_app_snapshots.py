@@ -1,9 +1,10 @@
-"""What the screens look like at 80x24, compared with approved SVG snapshots.
+"""What the screens look like, compared with approved SVG snapshots.
 
 The app runs against a scripted connection (a fixed room, fixed names, a
 frozen clock), so every run draws the same picture. After an intended change
-of the look, update with ``pytest tests/tui/test_app_snapshots.py --snapshot-update``
-and review the SVGs under ``__snapshots__``.
+of the look, update with ``pytest tests/tui/app/test_app_snapshots.py --snapshot-update``
+and review the SVGs under ``__snapshots__``. Each screen is drawn at 80x24, and
+most at 60x20 and 120x40 as well.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -212,3 +214,103 @@ def test_member_circle_high_contrast(snap_compare: Callable[..., bool]) -> None:
     """The same circle in the high-contrast theme (``--high-contrast``)."""
     member = app(ANA, room(), SHARES, high_contrast=True)
     assert snap_compare(member, terminal_size=(80, 24), run_before=settle(member))
+
+
+# --- the same screens in a small and a large window -------------------------------------
+
+SIZES = [(60, 20), (120, 40)]
+"""Besides 80x24: a small window (a phone, a split pane) and a large one."""
+IDS = [f"{w}x{h}" for w, h in SIZES]
+
+
+def facilitator_app() -> CircleApp:
+    script = [*SHARES, SignalSent(DEE, SignalKind.CHECK_IN, NOW)]
+    hint = "circle join 192.168.1.20:8765/tuesday --passcode maple-river-stone"
+    return app(FAY, room(), script, join_hint=hint, hosting=True)
+
+
+def speaker_app() -> CircleApp:
+    turn = Turn(2, ANA, Via.ROUND, NOW - 330, running_since=NOW - 330, shares=1, metoo_count=3)
+    return app(ANA, room(turn=turn, queue=(DEE,)), [Shared(2, ANA, "Thank you for listening.")])
+
+
+def paused_app() -> CircleApp:
+    turn = Turn(1, BEN, Via.QUEUE, started_at=NOW - 400, elapsed=100.0, running_since=None)
+    state = room(turn=turn, pause=Pause(FAY, "Let's take a breath together.", NOW - 190))
+    return app(ANA, state, SHARES)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_member_circle_at(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """Below 80 columns the list folds into a one-line strip; the Now text and keys fit."""
+    member = app(ANA, room(), SHARES)
+    assert snap_compare(member, terminal_size=size, run_before=settle(member))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_speaker_at(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    speaker = speaker_app()
+    assert snap_compare(speaker, terminal_size=size, run_before=settle(speaker))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_facilitator_at(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    facilitator = facilitator_app()
+    assert snap_compare(facilitator, terminal_size=size, run_before=settle(facilitator))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_pause_at(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    paused = paused_app()
+    assert snap_compare(paused, terminal_size=size, run_before=settle(paused))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_join_screen_at(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    joining = app(ANA, room(), [])
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        for _ in range(200):
+            if joining.screen.__class__.__name__ == "JoinScreen":
+                break
+            await pilot.pause(0.01)
+
+    assert snap_compare(joining, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), *SIZES], ids=["80x24", *IDS])
+def test_help(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """The facilitator's help: the stick first, the join lines, every key and symbol."""
+    facilitator = facilitator_app()
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(facilitator)(pilot)
+        await pilot.press("ctrl+g")
+        for _ in range(200):
+            if facilitator.screen.__class__.__name__ == "HelpScreen":
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    assert snap_compare(facilitator, terminal_size=size, run_before=run_before)
+
+
+def test_settings_without_colour(
+    snap_compare: Callable[..., bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_COLOR: every on/off in the settings reads as [x] ... on or [ ] ... off."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    facilitator = facilitator_app()
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(facilitator)(pilot)
+        await pilot.press("ctrl+o")
+        for _ in range(200):
+            if facilitator.screen.__class__.__name__ == "SettingsScreen":
+                break
+            await pilot.pause(0.01)
+        for field in facilitator.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(facilitator, terminal_size=(80, 24), run_before=run_before)

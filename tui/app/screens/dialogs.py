@@ -7,9 +7,9 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from circle_room.protocol.model import SignalKind
@@ -32,25 +32,52 @@ DIALOG_CSS = """
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Ask a yes/no question; y or Enter says yes, n or Esc says no."""
+    """Ask before something that affects others; the answer starts on the safe choice.
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmScreen")
+    Enter presses the focused button, and "no" has the focus: Enter alone never
+    ends a meeting or removes anyone. Saying yes is a deliberate move to the
+    other button (Tab or an arrow) and Enter. No letter says yes, so a sentence
+    still being typed when the dialog opens cannot answer it.
+    """
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="ConfirmScreen")
+        + """
+    ConfirmScreen Horizontal { height: auto; margin-top: 1; }
+    ConfirmScreen Button { margin-right: 2; }
+    """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
+        Binding("left,right", "app.focus_next", show=False),
     ]
 
-    def __init__(self, question: Text | str, detail: str = "") -> None:
+    def __init__(
+        self, question: Text | str, detail: str = "", *, yes: str = "Yes", no: str = "No"
+    ) -> None:
         super().__init__()
         self._question = Text(question) if isinstance(question, str) else question
         self._detail = detail
+        self._yes = yes
+        self._no = no
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._question, classes="question")
             if self._detail:
                 yield Static(Text(self._detail))
-            yield Static(Text("y or Enter: yes    n or Esc: no"), classes="hint")
+            with Horizontal():
+                yield Button(self._no, id="no", variant="primary", compact=True)
+                yield Button(self._yes, id="yes", variant="error", compact=True)
+            hint = f"Enter or Esc: {self._no.lower()}    Tab, then Enter: {self._yes.lower()}"
+            yield Static(Text(hint), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)

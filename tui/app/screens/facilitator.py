@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, OptionList, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from circle_room.protocol.messages import (
@@ -31,6 +31,7 @@ from circle_room.protocol.model import Member, Presence, Role, Settings
 from circle_room.protocol.rules import allows
 from circle_room.tui.app.screens.dialogs import DIALOG_CSS
 from circle_room.tui.app.widgets.safe import fit
+from circle_room.tui.app.widgets.tick import Tick
 from circle_room.tui.client.view import View
 
 
@@ -118,13 +119,27 @@ def agreements_from(text: str) -> tuple[str, ...]:
     return tuple(stripped for stripped in (part.strip() for part in text.splitlines()) if stripped)
 
 
-class SettingsScreen(ModalScreen[Settings | None]):
-    """Suggested time per share, waiting room, auto-pass, me-too names and the agreements."""
+@dataclass(frozen=True)
+class Chosen:
+    """What the settings dialog was saved with."""
+
+    settings: Settings | None
+    """The room's settings (``None`` for a member, who has none to change)."""
+    bell: bool
+    """This screen rings the bell when the stick comes or you are next."""
+
+
+BELL = "Bell when the stick comes to me or I am next"
+
+
+class SettingsScreen(ModalScreen[Chosen | None]):
+    """Your bell; for facilitators, also the room's time per share, waiting room,
+    auto-pass, me-too names and agreements. Every on/off reads as ``[x] ... on``."""
 
     DEFAULT_CSS = (
         DIALOG_CSS.format(name="SettingsScreen")
         + """
-    SettingsScreen > Vertical { max-height: 100%; }
+    SettingsScreen > Vertical { max-height: 100%; overflow-y: auto; }
     SettingsScreen .label { margin-top: 1; }
     SettingsScreen #agreements { height: 6; }
     """
@@ -134,60 +149,64 @@ class SettingsScreen(ModalScreen[Settings | None]):
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings | None, bell: bool = True) -> None:
         super().__init__()
         self._settings = settings
+        self._bell = bell
 
     def compose(self) -> ComposeResult:
         settings = self._settings
         with Vertical():
-            yield Static(Text("Room settings", style="bold"), classes="question")
-            yield Static(Text("Suggested minutes per share (0: none; only a nudge):"))
-            yield Input(
-                value=f"{settings.share_limit / 60:g}",
-                id="limit",
-                restrict=r"[0-9.]*",
-                compact=True,
-            )
-            yield Checkbox(
-                "Waiting room: a facilitator admits newcomers", settings.waiting_room, compact=True
-            )
-            yield Checkbox(
-                "Pass the stick to the next hand automatically", settings.auto_pass, compact=True
-            )
-            yield Checkbox(
-                "Show the speaker who said me too", settings.show_metoo_names, compact=True
-            )
-            yield Static(
-                Text("Group agreements, one per line (shown on joining):"),
-                classes="label",
-            )
-            yield TextArea(
-                "\n".join(settings.agreements), id="agreements", soft_wrap=True, compact=True
-            )
-            yield Static(Text("ctrl+s: save    Esc: cancel"), classes="hint")
+            if settings is None:
+                yield Static(Text("Your settings", style="bold"), classes="question")
+            else:
+                yield Static(Text("Room settings", style="bold"), classes="question")
+                yield Static(Text("Suggested minutes per share (0: none; only a nudge):"))
+                yield Input(
+                    value=f"{settings.share_limit / 60:g}",
+                    id="limit",
+                    restrict=r"[0-9.]*",
+                    compact=True,
+                )
+                yield Tick("Waiting room: a facilitator admits newcomers", settings.waiting_room)
+                yield Tick("Pass the stick to the next hand automatically", settings.auto_pass)
+                yield Tick("Show the speaker who said me too", settings.show_metoo_names)
+                yield Static(
+                    Text("Group agreements, one per line (shown on joining):"),
+                    classes="label",
+                )
+                yield TextArea(
+                    "\n".join(settings.agreements), id="agreements", soft_wrap=True, compact=True
+                )
+                yield Static(Text("On this screen only:"), classes="label")
+            yield Tick(BELL, self._bell, id="bell")
+            hint = "ctrl+s: save    Esc: cancel    space: turn on or off"
+            yield Static(Text(hint), classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_save()
 
     def action_save(self) -> None:
+        bell = self.query_one("#bell", Tick).value
+        if self._settings is None:
+            self.dismiss(Chosen(None, bell))
+            return
         try:
             minutes = float(self.query_one("#limit", Input).value or "0")
         except ValueError:
             self.notify("Please give the limit in minutes, like 5 or 2.5.", severity="warning")
             return
-        boxes = list(self.query(Checkbox))
-        self.dismiss(
-            replace(
-                self._settings,
-                share_limit=round(minutes * 60),
-                waiting_room=boxes[0].value,
-                auto_pass=boxes[1].value,
-                show_metoo_names=boxes[2].value,
-                agreements=agreements_from(self.query_one("#agreements", TextArea).text),
-            )
+        boxes = [box for box in self.query(Tick) if box.id != "bell"]
+        settings = replace(
+            self._settings,
+            share_limit=round(minutes * 60),
+            waiting_room=boxes[0].value,
+            auto_pass=boxes[1].value,
+            show_metoo_names=boxes[2].value,
+            agreements=agreements_from(self.query_one("#agreements", TextArea).text),
         )
+        self.dismiss(Chosen(settings, bell))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

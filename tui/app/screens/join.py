@@ -53,6 +53,7 @@ class JoinScreen(Screen[None]):
     JoinScreen #error { color: $text-error; text-style: bold; }
     JoinScreen .label { margin-top: 1; }
     JoinScreen Button { margin-top: 1; }
+    JoinScreen .hint { color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
@@ -113,7 +114,7 @@ class JoinScreen(Screen[None]):
             yield Button(
                 "I accept the agreements: join", id="join", variant="primary", compact=True
             )
-            yield Static(Text("Enter: accept and join    Esc: cancel", style="dim"))
+            yield Static(Text("Enter: accept and join    Esc: cancel"), classes="hint")
 
     def on_mount(self) -> None:
         self._ready = True

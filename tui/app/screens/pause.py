@@ -9,11 +9,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Middle
 from textual.message import Message
-from textual.widgets import Footer
 
 from circle_room.protocol.messages import ResumeCircle
+from circle_room.tui.app import keys
+from circle_room.tui.app.keys import shown
 from circle_room.tui.app.requests import SendCommand
 from circle_room.tui.app.screens.meeting import MeetingScreen
+from circle_room.tui.app.widgets.key_bar import KeyBar
+from circle_room.tui.app.widgets.members import ICON_HOLDER
+from circle_room.tui.app.widgets.now_sharing import BANNER
 from circle_room.tui.app.widgets.safe import TextPanel, fit, line
 from circle_room.tui.app.widgets.status_line import StatusLine
 from circle_room.tui.client.view import View, calm_duration
@@ -30,13 +34,26 @@ def describe(view: View) -> Text:
     text.append(f"Paused for {calm_duration(view.pause_length())}.\n")
     text.append("Take your time. Nothing is lost while we pause.\n\n")
     if view.is_facilitator:
-        text.append("p", style="bold")
+        text.append(shown(keys.PAUSE), style="bold")
         text.append(": resume the circle    ")
         text.append("Esc", style="bold")
         text.append(": see the circle (still paused)")
     else:
-        text.append("s", style="bold")
+        text.append(shown(keys.SIGNAL), style="bold")
         text.append(": tell the facilitators how you are (only they see it)")
+    return text
+
+
+def held(view: View) -> Text:
+    """Who holds the stick while the circle rests: it waits for them."""
+    turn = view.state.turn
+    if turn is None:
+        return Text("Nobody holds the stick.", style="bold")
+    if view.holding:
+        return Text(f"{ICON_HOLDER} You hold the stick; it waits for you.", style=BANNER)
+    text = Text(f"{ICON_HOLDER} ", style=BANNER)
+    text.append(fit(view.name(turn.holder), 32))
+    text.append(" holds the stick; it waits for them.")
     return text
 
 
@@ -44,6 +61,7 @@ class PauseScreen(MeetingScreen):
     DEFAULT_CSS = """
     PauseScreen { layout: vertical; }
     PauseScreen Middle { height: 1fr; }
+    PauseScreen #held { width: 100%; height: auto; padding: 0 1; text-align: center; }
     PauseScreen #calm {
         width: 64;
         max-width: 100%;
@@ -54,23 +72,29 @@ class PauseScreen(MeetingScreen):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "resume", "Resume"),
+        Binding(keys.PAUSE, "resume", "Resume"),
+        Binding(keys.PAUSE_TOO, "resume", show=False),
         Binding("escape", "peek", "See the circle"),
-        Binding("s", "signal", "Signal"),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "leave", "Leave"),
+        Binding(keys.SIGNAL, "signal", "Signal"),
+        Binding(keys.HELP, "help", "Help"),
+        Binding("f1", "help", "Help", show=False),
+        Binding(keys.LEAVE, "leave", "Leave"),
     ]
+    PAUSE_SCREEN = True
 
     def __init__(self) -> None:
         super().__init__()
         self._ready = False
         self._facilitator: bool | None = None
+        self.held = TextPanel(id="held")
+        self.calm = TextPanel(id="calm")
 
     def compose(self) -> ComposeResult:
+        yield self.held
         with Middle(), Center():
-            yield TextPanel(id="calm")
+            yield self.calm
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self._ready = True
@@ -79,7 +103,8 @@ class PauseScreen(MeetingScreen):
     def watch_view(self, view: View | None) -> None:
         if view is None or not self._ready:
             return
-        self.query_one("#calm", TextPanel).show(describe(view))
+        self.held.show(held(view))
+        self.calm.show(describe(view))
         status = self.query_one(StatusLine)
         status.room = view.room
         status.link = view.link
@@ -91,7 +116,8 @@ class PauseScreen(MeetingScreen):
         """A second passed: only the pause length can have changed (in whole minutes)."""
         self.set_reactive(PauseScreen.view, view)
         if self._ready:
-            self.query_one("#calm", TextPanel).show(describe(view))
+            # The panels are kept, not queried: a tick may come while the screen is closing.
+            self.calm.show(describe(view))
 
     class Peek(Message):
         """A facilitator wants the circle view while the circle stays paused."""

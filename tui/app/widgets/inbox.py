@@ -13,7 +13,7 @@ SHOWN = 3
 
 def describe(view: View) -> Text:
     if not view.inbox:
-        return Text("No signals yet.", style="italic dim")
+        return Text("No signals yet.", style="italic")
     lines: list[Text] = []
     for signal in reversed(view.inbox[-SHOWN:]):
         age = view.local_now - signal.received
@@ -25,7 +25,7 @@ def describe(view: View) -> Text:
         elif view.is_new(signal):
             text.append("new", style="bold reverse")
         else:
-            text.append(ago(age), style="dim")
+            text.append(ago(age), style="italic")
         lines.append(text)
     return Text("\n").join(lines)
 
@@ -39,8 +39,9 @@ class Inbox(TextPanel):
         padding: 0 1;
         text-wrap: nowrap;
         text-overflow: ellipsis;
+        border-title-color: $text-muted;
     }
-    Inbox.-unread { border: double $accent; }
+    Inbox.-unread { border: double $accent; border-title-color: $accent; }
     """
 
     view: var[View | None] = var(None, always_update=True, init=False)

@@ -8,8 +8,18 @@ from textual.containers import Vertical
 from textual.reactive import var
 
 from circle_room.protocol.model import Via
+from circle_room.tui.app import keys
+from circle_room.tui.app.keys import shown
+from circle_room.tui.app.widgets.members import ICON_HOLDER, ordinal
 from circle_room.tui.app.widgets.safe import TextPanel, fit
 from circle_room.tui.client.view import View, clock_text
+
+BANNER = "bold reverse"
+"""Who holds the stick: the most prominent line on the screen, in every theme, without colour."""
+
+
+def _place(position: int) -> str:
+    return "you're next" if position == 1 else f"{ordinal(position)} in line"
 
 
 def _next_up(view: View) -> str:
@@ -17,8 +27,22 @@ def _next_up(view: View) -> str:
     if not names:
         return ""
     more = len(view.state.queue) - len(names)
-    text = "Next: " + ", then ".join(fit(n, 16) for n in names)
+    # During a round the stick follows the round first: the hands wait after it.
+    label = "Hands: " if view.state.round is not None else "Next: "
+    text = label + ", then ".join(fit(n, 16) for n in names)
     return text + (f" (+{more} more)" if more > 0 else "")
+
+
+def _round_order(view: View) -> str:
+    """Who is still to go in the round, in order; the order is the circle's, kept by the room."""
+    assert view.state.round is not None
+    remaining = view.state.round.remaining
+    if not remaining:
+        return "Round: this is the last turn."
+    names = [view.name(m) if m != view.me else "you" for m in remaining[:3]]
+    more = len(remaining) - len(names)
+    text = "Round: " + ", then ".join(fit(n, 16) for n in names)
+    return text + (f" (+{more} more)" if more > 0 else "") + "."
 
 
 def _timer(view: View) -> Text:
@@ -90,37 +114,43 @@ def parts(view: View) -> tuple[Text, Text, Text]:
     tail: list[Text] = []
     clock = Text()
     if view.waiting:
-        head.append(Text("You are in the waiting room.", style="bold"))
+        head.append(Text("You are in the waiting room.", style=BANNER))
         head.append(Text("A facilitator will let you in shortly. Thank you for waiting."))
         return Text("\n").join(head), clock, Text()
+    hand, metoo, give = shown(keys.HAND), shown(keys.METOO), shown(keys.YIELD)
+    how = " (round)" if turn is not None and turn.via is Via.ROUND else ""
     if turn is None:
         if state.round is not None:
-            head.append(Text("A round is going; the stick moves on in a moment.", style="bold"))
+            head.append(Text("A round is going; the stick moves on in a moment.", style=BANNER))
         else:
-            head.append(Text("The stick is free.", style="bold"))
+            head.append(Text("The stick is free.", style=BANNER))
         mine = view.my_hand
         if mine is not None:
-            head.append(Text(f"Your hand is up: number {mine} in line. (h lowers it)"))
+            head.append(Text(f"Your hand is up: {_place(mine)}. {hand} lowers it."))
         elif not view.paused:
-            head.append(Text("Press h to raise your hand."))
+            head.append(Text(f"{hand} raises your hand to ask for the stick."))
     elif view.holding:
-        how = " (round)" if turn.via is Via.ROUND else ""
-        head.append(Text(f"You hold the stick{how}.", style="bold"))
+        head.append(Text(f"{ICON_HOLDER} You hold the stick{how}.", style=BANNER))
         if view.can_pass:
-            head.append(Text("Type, then Enter shares. Esc, then y: pass."))
+            head.append(Text(f"Enter shares what you write. {give} passes, no reason needed."))
         else:
-            head.append(Text("Enter posts more. Esc, then y: yield."))
+            head.append(Text(f"Enter shares more. {give} yields the stick when you are done."))
         clock = _timer(view)
     else:
-        how = " (round)" if turn.via is Via.ROUND else ""
-        speaker = Text()
-        speaker.append(fit(view.name(turn.holder), 32), style="bold")
+        speaker = Text(style=BANNER)
+        speaker.append(f"{ICON_HOLDER} ")
+        speaker.append(fit(view.name(turn.holder), 32))
         speaker.append(f" is sharing{how}.")
         head.append(speaker)
         if view.my_metoo:
-            head.append(Text("♥ You said me too (m takes it back)."))
+            head.append(Text(f"\N{BLACK HEART SUIT} You said me too ({metoo} takes it back)."))
         else:
-            head.append(Text("m: silent me too; only the speaker sees it."))
+            head.append(Text(f"{metoo}: a silent me too; only the speaker sees it."))
+        mine = view.my_hand
+        if mine is not None:
+            head.append(Text(f"Your hand is up: {_place(mine)}. {hand} lowers it."))
+        elif not view.paused and not view.is_facilitator:
+            head.append(Text(f"{hand} raises your hand to share next."))
         if view.is_facilitator:
             clock = _timer(view)
     names = metoo_names(view)
@@ -130,12 +160,25 @@ def parts(view: View) -> tuple[Text, Text, Text]:
     if nudge is not None:
         tail.append(nudge)
     if state.round is not None:
-        left = len(state.round.remaining)
-        tail.append(Text(f"Round: {left} still to go." if left else "Round: the last turn."))
+        tail.append(Text(_round_order(view)))
     queue = _next_up(view)
-    if queue:
+    # A member whose hand is up has read their place above; facilitators steer by the line.
+    if queue and (view.is_facilitator or view.my_hand is None):
         tail.append(Text(queue))
     return Text("\n").join(head), clock, Text("\n").join(tail)
+
+
+def stick_line(view: View) -> Text:
+    """Who holds the stick, in one line, for screens that show nothing else of the circle."""
+    turn = view.state.turn
+    if turn is None:
+        return Text("The stick is free.", style=BANNER)
+    if view.holding:
+        return Text(f"{ICON_HOLDER} You hold the stick.", style=BANNER)
+    text = Text(f"{ICON_HOLDER} ", style=BANNER)
+    text.append(fit(view.name(turn.holder), 32))
+    text.append(" has the stick.")
+    return text
 
 
 def describe(view: View) -> Text:

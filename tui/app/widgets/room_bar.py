@@ -10,7 +10,8 @@ from circle_room.tui.app.widgets.safe import TextPanel, fit
 from circle_room.tui.client.view import View
 
 
-def describe(view: View) -> Text:
+def describe(view: View, compact: bool = False) -> Text:
+    """The bar's text; ``compact``: the join lines squeezed into one (help shows them all)."""
     state = view.state
     me = view.myself
     text = Text()
@@ -37,17 +38,30 @@ def describe(view: View) -> Text:
     if view.join_hint and view.is_facilitator:
         text.append("\n")
         text.append("Join: ", style="bold")
-        text.append(view.join_hint)
+        lines = [part.strip() for part in view.join_hint.splitlines() if part.strip()]
+        if compact:
+            # The passcode first: it is the part a host reads out; the rest is in help.
+            lines.sort(key=lambda part: not part.startswith("passcode"))
+            text.append(" · ".join(part.replace("passcode: ", "passcode ") for part in lines))
+        else:
+            text.append("\n      ".join(lines))
     return text
 
 
 class RoomBar(TextPanel):
     DEFAULT_CSS = """
     RoomBar { height: auto; padding: 0 1; background: $primary 30%; }
+    RoomBar.-compact { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     view: var[View | None] = var(None, always_update=True, init=False)
+    compact: var[bool] = var(False)
+    """Squeeze the join lines into one line: the window is short."""
 
     def watch_view(self, view: View | None) -> None:
         if view is not None:
-            self.show(describe(view))
+            self.show(describe(view, self.compact))
+
+    def watch_compact(self, compact: bool) -> None:
+        self.set_class(compact, "-compact")
+        self.watch_view(self.view)
