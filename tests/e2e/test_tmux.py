@@ -228,14 +228,13 @@ def test_a_killed_circle_join_gets_its_seat_hand_and_stick_back(tmux: Tmux, tmp_
         tmux.wait_for(name, r"What is shared here stays here\.")
         tmux.keys(name, "Enter")
         tmux.wait_for(name, rf"you: {name} \(member\)")
-    tmux.keys("Ana", "h")
+    tmux.keys("Ana", "C-r")
     tmux.wait_for("Ana", r"You hold the stick")
-    tmux.keys("Ana", "Escape")
-    tmux.keys("Ben", "h")
-    tmux.wait_for("host", r"Ben · hand 1")
+    tmux.keys("Ben", "C-r")
+    tmux.wait_for("host", r"Ben · next")
 
     # Each client is killed outright (no clean-up runs) and the same command started again.
-    for name, back in (("Ana", r"You hold the stick"), ("Ben", r"Ben \(you\) · hand 1")):
+    for name, back in (("Ana", r"You hold the stick"), ("Ben", r"Ben \(you\) · you're next")):
         os.kill(client_pid(tmux, name), signal.SIGKILL)
         tmux.wait_for(name, r"EXITED 137")
         tmux.wait_for("host", rf"{name} ·[^│]*away")
@@ -244,7 +243,7 @@ def test_a_killed_circle_join_gets_its_seat_hand_and_stick_back(tmux: Tmux, tmp_
         tmux.wait_for(f"{name}-again", back)
         assert "What is shared here stays here." not in tmux.screen(f"{name}-again")
         tmux.wait_for(f"{name}-again", rf"you: {name} \(member\)")
-    tmux.wait_for("host", r"Ben · hand 1")
+    tmux.wait_for("host", r"Ben · next")
     assert "Ana is sharing" in tmux.screen("Ben-again")
 
 
