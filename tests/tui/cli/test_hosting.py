@@ -81,6 +81,19 @@ def test_command_line_has_host_join_and_demo() -> None:
     assert parser.parse_args(["room", "add", "tuesday"]).name == "tuesday"
 
 
+@pytest.mark.parametrize("command", ["serve", "host"])
+def test_trust_proxy_names_proxies_and_refuses_what_is_no_address(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = build_parser().parse_args(
+        [command, "--trust-proxy", "10.0.0.5", "--trust-proxy", "2001:db8::/48"]
+    )
+    assert args.trust_proxy == ["10.0.0.5", "2001:db8::/48"]
+    assert build_parser().parse_args([command]).trust_proxy == []
+    assert main([command, "--data-dir", str(tmp_path), "--trust-proxy", "the proxy"]) == 2
+    assert "--trust-proxy" in capsys.readouterr().err
+
+
 def test_join_rejects_an_address_it_cannot_use(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["join", "http://example.org/tuesday"]) == 2
     assert "ws://" in capsys.readouterr().err
