@@ -193,6 +193,8 @@ def _refusal(call: object, text: str) -> Refused:
         f"{ZWJ}\u3164{ZWNJ}\u2800",
         "\ufe0f",  # a variation selector alone
         "\u0301\u0327",  # combining marks with nothing to sit on
+        "\u034f",  # Issue 11: COMBINING GRAPHEME JOINER alone
+        "\u0301" * 30,  # Issue 11: thirty combining marks
     ],
 )
 def test_a_name_needs_a_visible_character(name: str) -> None:
