@@ -11,10 +11,11 @@ wants, so this keeps room for them instead:
   drop one, with a chance of ``rate`` per cent rising to 100 at ``full``.
 - **The one dropped is the oldest connection that has not begun to log in**
   (not yet sent a user name: a real client does that within a second of
-  connecting), **from the address that holds the most**. A newcomer from
-  anywhere gets its chance to begin; a flood from one address mostly
-  replaces itself. Connections already answering questions are dropped
-  only when none are left that are not, and then the oldest.
+  connecting), **from the address that holds the most such**. A newcomer
+  from anywhere gets its chance to begin; a flood from one address mostly
+  replaces itself. Connections already answering questions are never
+  dropped: when every other one is, the newcomer is the one turned away
+  (their number is bounded by ``full`` and their time by the login timeout).
 - **No address holds more than ``per_address``**: past it, its own oldest
   not-yet-begun connection goes.
 
@@ -82,12 +83,10 @@ class Startups(Generic[T]):
         already = len(self._entries)
         self._entries[handle] = _Entry(address)
         if self.from_address(address) > self._per_address:
-            return [self._drop([h for h, e in self._entries.items() if e.address == address])]
+            return [self._drop(address)]
         chance = self._limits.drop_chance(already)
         if chance and (chance >= 1 or self._random() < chance):
-            counts = Counter(e.address for e in self._entries.values())
-            most = max(counts.values())
-            return [self._drop([h for h, e in self._entries.items() if counts[e.address] == most])]
+            return [self._drop()]
         return []
 
     def begin(self, handle: T) -> None:
@@ -106,9 +105,18 @@ class Startups(Generic[T]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _drop(self, among: list[T]) -> T:
-        """The oldest of ``among`` that has not begun, else the oldest; no longer counted."""
-        idle = [h for h in among if not self._entries[h].begun]
-        victim = (idle or among)[0]
+    def _drop(self, address: str | None = None) -> T:
+        """The oldest not yet begun (of ``address``, or of the address with the most such).
+
+        There is always one: the newcomer. It is no longer counted.
+        """
+        idle = [
+            (h, e.address)
+            for h, e in self._entries.items()
+            if not e.begun and address in (None, e.address)
+        ]
+        counts = Counter(a for _, a in idle)
+        most = max(counts.values())
+        victim = next(h for h, a in idle if counts[a] == most)
         del self._entries[victim]
         return victim

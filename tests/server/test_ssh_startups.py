@@ -38,16 +38,17 @@ def test_below_start_nobody_is_dropped() -> None:
     assert len(flood) == LIMITS.start
 
 
-def test_past_start_the_oldest_idle_of_the_biggest_address_goes() -> None:
+def test_past_start_the_oldest_idle_of_the_address_with_most_idle_goes() -> None:
     flood = startups(chance=0.0)
     for n in range(3):
         flood.arrive(n, "198.51.100.1")
     flood.arrive(10, "192.0.2.1")
-    flood.begin(0)  # answering questions: dropped last
+    flood.begin(0)  # answering questions: never dropped to make room
     assert flood.arrive(11, "192.0.2.2") == [1]
     assert flood.arrive(12, "192.0.2.3") == [2]
-    # Every address now holds one: the oldest idle of them all goes.
+    # Every address now holds one idle: the oldest idle of them all goes.
     assert flood.arrive(13, "192.0.2.4") == [10]
+    assert 0 not in [*flood.arrive(14, "198.51.100.1"), *flood.arrive(15, "198.51.100.1")]
 
 
 def test_one_address_cannot_hold_more_than_its_share() -> None:
@@ -104,15 +105,17 @@ def test_the_counts_stay_bounded_and_only_the_idle_make_way(
     for action, pick, address in steps:
         if action == "arrive":
             handle = next(handles)
-            others_idle = any(not begun for begun in (b for _, b in live.values()))
             live[handle] = (address, False)
+            # Past its share, an address makes room itself; otherwise anyone may.
+            crowded = sum(a == address for a, _ in live.values()) > PER_ADDRESS
+            pool = [h for h, (a, _) in live.items() if a == address or not crowded]
             dropped = flood.arrive(handle, address)
             assert len(dropped) <= 1
-            if dropped == [handle]:
-                assert not others_idle or flood.from_address(address) >= PER_ADDRESS
             for gone in dropped:
-                if live[gone][1]:
-                    assert not any(not b for h, (_, b) in live.items() if h not in dropped)
+                assert gone in pool
+                assert not live[gone][1], "someone answering questions was dropped"
+                if gone == handle:
+                    assert all(live[h][1] for h in pool if h != handle), "an older idle one stays"
                 del live[gone]
         elif live:
             handle = sorted(live)[pick % len(live)]
