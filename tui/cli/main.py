@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from circle_room.server.config import RelayConfig
-from circle_room.server.forwarded import trusted_networks
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, StoreError, default_data_dir
 from circle_room.server.tls import TLSSetupError, own_certificate
 from circle_room.tui.app.terminal import CLEAR_SCREEN
-from circle_room.tui.cli import tls
+from circle_room.tui.cli import proxy, tls
 from circle_room.tui.client.address import normalise_url
 
 if TYPE_CHECKING:
@@ -69,27 +68,6 @@ def _room_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _relay_config(args: argparse.Namespace) -> RelayConfig:
-    """The relay's settings as the command line asks; ValueError for a bad ``--trust-proxy``."""
-    proxies = tuple(args.trust_proxy)
-    try:
-        trusted_networks(proxies)
-    except ValueError as exc:
-        raise ValueError(f"--trust-proxy: {exc}") from None
-    return RelayConfig(compression=not args.no_compression, trusted_proxies=proxies)
-
-
-def _add_proxy_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--trust-proxy",
-        action="append",
-        default=[],
-        metavar="ADDRESS",
-        help="a proxy in front of the relay (address or network, may repeat) whose "
-        "X-Forwarded-For names the member, for per-address guessing limits",
-    )
-
-
 async def _serve(args: argparse.Namespace) -> int:
     store = Store(_data_dir(args))
     try:
@@ -97,12 +75,8 @@ async def _serve(args: argparse.Namespace) -> int:
     except TLSSetupError as exc:
         print(f"circle: {exc}", file=sys.stderr)
         return 2
-    try:
-        config = _relay_config(args)
-    except ValueError as exc:
-        print(f"circle: {exc}", file=sys.stderr)
-        return 2
-    relay = Relay(store, config)
+    config = RelayConfig(compression=not args.no_compression)
+    relay = Relay(store, proxy.trusting(config, args))
     # Handlers first, so a SIGTERM right after the "listening" line still stops cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -177,14 +151,14 @@ async def _host(args: argparse.Namespace) -> int:
 
     store = Store(_data_dir(args))
     try:
-        config = _relay_config(args)
         hosted = prepare_room(store, args.room, args.passcode)
         relay_tls = tls.choose(args, _data_dir(args))
-    except (StoreError, TLSSetupError, ValueError) as exc:
+    except (StoreError, TLSSetupError) as exc:
         print(f"circle: {exc}", file=sys.stderr)
         store.close()
         return 2
-    relay = Relay(store, config)
+    config = RelayConfig(compression=not args.no_compression)
+    relay = Relay(store, proxy.trusting(config, args))
     try:
         await relay.start(args.host, args.port, relay_tls.context if relay_tls else None)
     except OSError as exc:
@@ -301,7 +275,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--ssh-port", type=int, help="also let members join over SSH on this port (0: any free)"
     )
-    _add_proxy_option(serve)
     tls.add_options(serve)
     serve.set_defaults(run=lambda a: asyncio.run(_serve(a)))
 
@@ -335,7 +308,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="reach members beyond your network through a server you can ssh to "
         "(an SSH reverse tunnel; its sshd needs GatewayPorts clientspecified)",
     )
-    _add_proxy_option(host)
     tls.add_options(host)
     host.set_defaults(run=lambda a: asyncio.run(_host(a)))
 
