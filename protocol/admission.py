@@ -3,9 +3,11 @@
 One place decides admission, in the order docs/protocol.md gives: a locked
 room (members only), the agreements, a name removed earlier in the meeting
 (members only), a full room, then the name itself (not blank, not too long,
-not in use). ``protocol.rules.why_not`` asks it for every ``Join``;
-``server.decide`` seats whoever it admits; the SSH login asks ``name_refusal``
-before the rest of the handshake.
+not in use). "Removed" and "in use" compare names by how they look
+(``protocol.skeleton``), so a lookalike is the same name.
+``protocol.rules.why_not`` asks it for every ``Join``; ``server.decide``
+seats whoever it admits; the SSH login asks ``name_refusal`` before the rest
+of the handshake.
 
 Pure: the room's state and what the relay observed in, a seat or a refusal out.
 """
@@ -18,6 +20,7 @@ from circle_room.protocol.errors import Refused
 from circle_room.protocol.model import Presence, Role, RoomState
 from circle_room.protocol.observed import Join
 from circle_room.protocol.refusals import RefusalCode as Code
+from circle_room.protocol.skeleton import looks
 from circle_room.protocol.text import checked_name
 
 
@@ -68,7 +71,7 @@ def name_refusal(state: RoomState, name: str, role: Role = Role.MEMBER) -> Refus
 
 
 def _removed(state: RoomState, name: str, role: Role) -> Refused | None:
-    if role is Role.MEMBER and name.casefold() in state.removed:
+    if role is Role.MEMBER and not state.removed.isdisjoint(looks(name)):
         return Refused(Code.REMOVED, "You were removed from this meeting.")
     return None
 
@@ -84,12 +87,14 @@ def _taken(state: RoomState, name: str) -> Refused | None:
     if taken is not None and taken.presence is Presence.AWAY:
         return Refused(
             Code.NAME_TAKEN,
-            f"{name}'s seat is being kept for a little while after a dropped connection. "
+            f"{taken.name}'s seat is being kept for a little while after a dropped connection. "
             "If that is you, your own client takes it back by itself; from a new "
             "terminal, join under another name for now.",
         )
     if taken is not None:
         return Refused(
-            Code.NAME_TAKEN, f"Someone here is already called {name}; pick another name."
+            # Their name, not the one asked for: a lookalike shows what it looks like.
+            Code.NAME_TAKEN,
+            f"Someone here is already called {taken.name}; pick another name.",
         )
     return None

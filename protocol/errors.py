@@ -8,7 +8,7 @@
     │   ├── OutOfOrder       server.room_core: a log event that does not follow the last
     │   └── DecodeError      bytes that are not a valid Circle message
     ├── Refused              a well-formed command the room does not allow
-    │   ├── TooManyAttempts  server.guard: no passcode guess from this address now
+    │   ├── TooManyAttempts  server.guard: no guess from this address, or at this room, now
     │   └── JoinRefused      the relay would not let this client in
     ├── ClientClosed         this client's connection has ended for good
     ├── UntrustedRelay       tui.client.trust: not the certificate expected; nothing sent

@@ -233,12 +233,16 @@ class LockChanged:
 
 @dataclass(frozen=True)
 class SettingsChanged:
-    """A facilitator changed the room's settings."""
+    """A facilitator changed the room's settings (or removed someone: see ``after_removal``)."""
 
     TAG: ClassVar[int] = 60
     settings: Settings
     """The complete settings now, cleaned."""
     by: int
+    after_removal: bool = False
+    """The relay turned the waiting room on by itself because ``by`` removed a
+    member: from now on newcomers wait, so whoever was removed cannot walk
+    back in under a new name. A facilitator may turn it off again."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import Field, dataclass, field
 from typing import Any
 
+from circle_room.protocol.skeleton import same_name
+
 OFF_THE_WIRE = {"wire": False}
 """Field metadata: the codec leaves this field out of every message (see ``RoomState.removed``)."""
 
@@ -107,7 +109,8 @@ class Member:
     id: int
     """Unique within the room for the life of the meeting; never reused."""
     name: str
-    """Sanitised display name, unique within the room (case-insensitively)."""
+    """Sanitised display name, unique within the room by its look
+    (``protocol.skeleton``: case, accents, joiners and lookalikes folded)."""
     role: Role = Role.MEMBER
     presence: Presence = Presence.PRESENT
 
@@ -171,9 +174,10 @@ class RoomState:
     first. Never the kind of signal: facilitators see everyone here, a member only
     themself, and nobody else learns that anyone signalled."""
     removed: frozenset[str] = field(default=frozenset(), metadata=OFF_THE_WIRE)
-    """Casefolded names removed or denied in this meeting: they may not join again
-    as members. The relay's alone: never sent (the codec leaves it out), stored
-    with the relay's snapshot, forgotten when the last person leaves."""
+    """The skeletons (``protocol.skeleton.looks``) of the names removed or denied
+    in this meeting: no name that looks like one of them may join again as a member.
+    The relay's alone: never sent (the codec leaves it out), stored with the
+    relay's snapshot, forgotten when the last person leaves."""
 
     @property
     def holder(self) -> int | None:
@@ -191,9 +195,8 @@ class RoomState:
         return [m for m in self.members.values() if m.presence is Presence.PRESENT]
 
     def find_name(self, name: str) -> Member | None:
-        """The member with this display name, compared case-insensitively."""
-        key = name.casefold()
+        """The member whose name would be mistaken for ``name`` (``same_name``), if any."""
         for member in self.members.values():
-            if member.name.casefold() == key:
+            if same_name(member.name, name):
                 return member
         return None

@@ -39,6 +39,7 @@ from circle_room.protocol.messages import (
     StickReleased,
 )
 from circle_room.protocol.model import LeaveReason, Pause, Presence, RoomState, Round, Turn, Via
+from circle_room.protocol.skeleton import looks
 
 
 def apply(state: RoomState, event: Event) -> RoomState:
@@ -102,7 +103,7 @@ def _(event: MemberLeft, state: RoomState) -> RoomState:
     leaving = members.pop(event.member_id, None)
     removed = state.removed
     if leaving is not None and event.reason in (LeaveReason.REMOVED, LeaveReason.DENIED):
-        removed = removed | {leaving.name.casefold()}
+        removed = removed | looks(leaving.name)
     if not members:
         # The last person left: the meeting is over, and its removals end with it.
         removed = frozenset()

@@ -7,8 +7,11 @@ dropped (they can make text read differently from what was sent), and the
 text is NFC-normalised so the same name always compares equal. Text that
 draws nothing counts as blank: a name made only of zero-width joiners, or a
 share made only of them, would otherwise look like no name or no words at
-all. Limits are checked after cleaning and reported as ``Refused``, never
-silently truncated, so a member never loses words without being told.
+all. Nor may a character carry a pile of marks or joiners (a share of one
+letter and 3,000 zero-width joiners, a name under thirty accents), nor a
+share run to so many lines that it scrolls everyone's screen away. Limits
+are checked after cleaning and reported as ``Refused``, never silently
+truncated, so a member never loses words without being told.
 """
 
 from __future__ import annotations
@@ -16,11 +19,17 @@ from __future__ import annotations
 import unicodedata
 
 from circle_room.protocol.errors import Refused
+from circle_room.protocol.invisible import most_marks
 
 MAX_NAME_CHARS = 32
 MAX_SHARE_CHARS = 4000
 MAX_MESSAGE_CHARS = 200
 """Limit for short facilitator texts such as a pause message."""
+MAX_SHARE_LINES = 40
+"""Lines in one share, after runs of blank lines are folded into one."""
+MAX_MARKS = 4
+"""Marks and joiners in a row on one character: enough for any script's
+stacked accents and for emoji sequences, not for a tower of thirty."""
 
 # Zero-width joiners are format characters too, but emoji sequences need them.
 _KEPT_FORMAT = {"\u200c", "\u200d"}
@@ -97,6 +106,10 @@ def checked_name(text: str) -> str:
         raise Refused("bad_name", "Please choose a name with at least one visible character.")
     if len(name) > MAX_NAME_CHARS:
         raise Refused("bad_name", f"Names can be at most {MAX_NAME_CHARS} characters.")
+    if most_marks(name) > MAX_MARKS:
+        raise Refused(
+            "bad_name", f"A letter in a name can carry at most {MAX_MARKS} accents or joiners."
+        )
     return name
 
 
@@ -110,6 +123,20 @@ def checked_share(text: str) -> str:
             "share_too_long",
             f"A share can be at most {MAX_SHARE_CHARS} characters; "
             f"this one has {len(share)}. Nothing was sent.",
+        )
+    lines = share.count("\n") + 1
+    if lines > MAX_SHARE_LINES:
+        raise Refused(
+            "share_too_many_lines",
+            f"A share can be at most {MAX_SHARE_LINES} lines; "
+            f"this one has {lines}. Nothing was sent.",
+        )
+    marks = most_marks(share)
+    if marks > MAX_MARKS:
+        raise Refused(
+            "too_many_marks",
+            f"A character can carry at most {MAX_MARKS} accents or joiners; "
+            f"this share has {marks} in a row. Nothing was sent.",
         )
     return share
 

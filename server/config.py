@@ -43,7 +43,14 @@ class RelayConfig:
     max_strikes: int = 100
     """Refused frames in a row (flood or garbage) before the relay hangs up."""
     passcode_rate: Rate = Rate(burst=5, per_second=1 / 12)
-    """Wrong passcodes per source address: 5 at once, then one every 12 s."""
+    """Wrong guesses per source address, at every door (passcodes, seat codes,
+    facilitator keys) and every room together: 5 at once, then one every 12 s."""
+    room_guess_rate: Rate = Rate(burst=20, per_second=1 / 6)
+    """Wrong guesses at one room from every address together: 20 at once, then
+    one every 6 s (a guesser with many addresses is held to this)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of proxies in front of the relay whose
+    ``X-Forwarded-For`` says who the member really is (``server.forwarded``)."""
 
     @property
     def keepalive(self) -> QuietLink | None:

@@ -15,6 +15,7 @@ through this one function.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from circle_room.protocol.admission import Admission, admission
@@ -286,6 +287,11 @@ def _stop_round(plan: _Plan, me: Member, command: StopRound) -> None:
 
 def _remove(plan: _Plan, me: Member, command: Remove) -> None:
     plan.leave(command.member_id, LeaveReason.REMOVED)
+    settings = plan.state.settings
+    if not settings.waiting_room:
+        # The removed name is barred, lookalikes too, but "Mallory2" is another
+        # name: from now on a facilitator sees each newcomer before they are in.
+        plan.emit(SettingsChanged(replace(settings, waiting_room=True), me.id, after_removal=True))
 
 
 def _release_seat(plan: _Plan, me: Member, command: ReleaseSeat) -> None:

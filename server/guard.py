@@ -1,15 +1,26 @@
-"""Limits on guessing secrets (passcodes, seat codes), per source address.
+"""Limits on guessing a room's secrets, from one address and at one room.
 
-Both doors into a room use this: the relay's ``Hello`` and the SSH gateway's
-login. The rules close the holes a naive "count the failures" check leaves:
+Every door into a room asks this one guard: the relay's ``Hello`` (passcode
+and facilitator key) and the SSH gateway's login (passcode and seat code).
+The threat is online guessing; the rules close the holes a naive "count the
+failures" check leaves, without locking out the people who know the secret:
 
+- one budget per source address for every door and every room, and one per
+  room for every address (``passcode_rate``, ``room_guess_rate``): a guesser
+  cannot add up the doors, nor spread over many addresses without limit;
 - a token is taken *before* a guess is checked and given back if the guess
-  was right, so guesses sent in parallel cannot all be checked before the
-  first failure is counted;
-- one check per address is in flight at a time (a second one waits its turn
-  by being refused with a short retry);
-- the slow hash (scrypt) runs in a thread, at most ``max_hashing`` at once for
-  the whole process, so guessers cannot take every core;
+  was right, so only wrong guesses count, and guesses sent in parallel cannot
+  all be checked before the first failure is counted;
+- the same guess arriving while it is being checked is not checked again: it
+  waits for that answer and needs no token, even if that check took the last.
+  So the members of a meeting joining at the same moment with its passcode
+  (behind one router or proxy, or from anywhere) are all let in: their
+  guesses are one guess;
+- the facilitator key is a long random secret, not a guess anyone can make:
+  its checks count against the address, but a room whose budget others used
+  up does not keep its host out;
+- the slow hash (scrypt) runs in a thread, at most ``MAX_HASHING`` at once
+  for the whole process, so guessers cannot take every core;
 - an IPv6 address counts by its /64 (one host usually owns the whole prefix);
 - buckets that have refilled are forgotten, so memory stays bounded.
 """
@@ -17,7 +28,10 @@ login. The rules close the holes a naive "count the failures" check leaves:
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import ipaddress
+import secrets
 from collections.abc import Callable
 
 from circle_room.protocol.errors import Refused
@@ -28,19 +42,18 @@ PRUNE_EVERY = 256
 """Attempts between sweeps of full buckets."""
 MAX_HASHING = 2
 """Slow hashes (scrypt) in flight at once for the whole process."""
-BUSY_WAIT = 1.0
-"""Seconds a second simultaneous guess from one address is told to wait."""
 
 
 class TooManyAttempts(Refused):
-    """No guess allowed from this address now; try again in ``wait`` seconds.
+    """No guess allowed now, from this address or at this room; try again in ``wait`` seconds.
 
     A refusal like any other (code ``too_many_attempts``, ``retry_after`` set),
     so the relay sends it to the client as it is.
     """
 
-    def __init__(self, wait: float) -> None:
-        message = f"Too many wrong passcodes; try again in {max(1, round(wait))} s."
+    def __init__(self, wait: float, *, room: bool = False) -> None:
+        where = " at this room lately" if room else ""
+        message = f"Too many wrong passcodes{where}; try again in {max(1, round(wait))} s."
         super().__init__("too_many_attempts", message, round(wait, 2))
         self.wait = wait
 
@@ -58,50 +71,102 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
+class _Check:
+    """A guess being checked now; the same guess arriving meanwhile waits for its answer."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.right: bool | None = None
+        """None until answered, and if the check never finished (cancelled)."""
+
+
 class Guard:
-    """Guesses per address: ``await guard.check(address, verify)``.
+    """Guesses per address and per room: ``await guard.check(address, room, verify)``.
 
     ``verify`` says whether the guess is right; ``slow=True`` runs it in a
-    thread under ``hashing``, a semaphore shared by every guard of the process
-    (``MAX_HASHING`` at once). ``check`` raises
-    ``TooManyAttempts`` when the address has no token or a check in flight.
+    thread under ``hashing``, a semaphore shared by the whole process.
+    ``same`` names the guess (``guard.same(...)``) so that identical guesses
+    in flight are checked once. ``strong=True`` is for a long random secret
+    (the facilitator key): the room's budget never stops its check.
     """
 
-    def __init__(self, rate: Rate, clock: Callable[[], float], hashing: asyncio.Semaphore) -> None:
-        self._rate = rate
+    def __init__(
+        self,
+        per_address: Rate,
+        per_room: Rate,
+        clock: Callable[[], float],
+        hashing: asyncio.Semaphore,
+    ) -> None:
+        self._rates = {False: per_address, True: per_room}
         self._clock = clock
-        self._buckets: dict[str, TokenBucket] = {}
-        self._busy: set[str] = set()
+        self._buckets: dict[tuple[bool, str], TokenBucket] = {}
+        """(is a room, address key or room name) -> its bucket."""
+        self._checking: dict[bytes, _Check] = {}
         self._hashing = hashing
+        self._key = secrets.token_bytes(32)
         self._since_prune = 0
 
-    def wait(self, address: str) -> float | None:
-        """Seconds before ``address`` may guess again, or None if it may now."""
-        key = address_key(address)
-        if key in self._busy:
-            return BUSY_WAIT
-        bucket = self._buckets.get(key)
-        return bucket.peek(self._clock()) if bucket is not None else None
+    def same(self, *parts: str) -> bytes:
+        """A name for one guess, e.g. ``same("passcode", room, stored_hash, given)``.
 
-    async def check(self, address: str, verify: Callable[[], bool], *, slow: bool = False) -> bool:
-        key = address_key(address)
-        if key in self._busy:
-            raise TooManyAttempts(BUSY_WAIT)
+        An HMAC under a key made fresh for each process: equal for equal guesses,
+        useless to anyone without the process's memory, never the guess itself.
+        """
+        return hmac.new(self._key, "\0".join(parts).encode(), hashlib.sha256).digest()
+
+    def wait(self, address: str, room: str) -> float | None:
+        """Seconds before a guess from ``address`` at ``room`` is checked, or None if now."""
+        now = self._clock()
+        waits = [self._wait(address, False, now), self._wait(room, True, now)]
+        return max((w for w in waits if w is not None), default=None)
+
+    async def check(
+        self,
+        address: str,
+        room: str,
+        verify: Callable[[], bool],
+        *,
+        slow: bool = False,
+        same: bytes | None = None,
+        strong: bool = False,
+    ) -> bool:
+        """Whether the guess is right; raise ``TooManyAttempts`` if it may not be checked now."""
+        checking = self._checking.get(same) if same is not None else None
+        if checking is not None:
+            # The same guess is being checked, with tokens of its own: its answer
+            # tells nobody anything more, so this one needs none, even when that
+            # check took the last.
+            await checking.done.wait()
+            if checking.right is not None:
+                return checking.right
+            # That check never finished: this guess is checked on its own.
+            return await self.check(address, room, verify, slow=slow, same=same, strong=strong)
         now = self._clock()
         self._prune(now)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(self._rate, now)
-        wait = bucket.take(now)
+        by_address = self._bucket(address_key(address), False, now)
+        by_room = self._bucket(room, True, now)
+        wait = by_address.peek(now)
         if wait is not None:
             raise TooManyAttempts(wait)
-        self._busy.add(key)
+        room_wait = by_room.peek(now)
+        if room_wait is not None and not strong:
+            raise TooManyAttempts(room_wait, room=True)
+        by_address.take(now)
+        took_room = by_room.take(now) is None
+        checking = _Check()
+        if same is not None:
+            self._checking[same] = checking
         try:
             right = await self._run(verify) if slow else verify()
+            checking.right = right
         finally:
-            self._busy.discard(key)
+            if same is not None:
+                del self._checking[same]
+            checking.done.set()
         if right:
-            bucket.give_back()
+            by_address.give_back()
+            if took_room:
+                by_room.give_back()
         return right
 
     async def _run(self, verify: Callable[[], bool]) -> bool:
@@ -109,14 +174,24 @@ class Guard:
             # scrypt is slow on purpose; keep it off the event loop.
             return await asyncio.to_thread(verify)
 
+    def _bucket(self, key: str, room: bool, now: float) -> TokenBucket:
+        bucket = self._buckets.get((room, key))
+        if bucket is None:
+            bucket = self._buckets[(room, key)] = TokenBucket(self._rates[room], now)
+        return bucket
+
+    def _wait(self, key: str, room: bool, now: float) -> float | None:
+        bucket = self._buckets.get((room, key if room else address_key(key)))
+        return bucket.peek(now) if bucket is not None else None
+
     def _prune(self, now: float) -> None:
         self._since_prune += 1
         if self._since_prune < PRUNE_EVERY:
             return
         self._since_prune = 0
-        for key in [k for k, b in self._buckets.items() if k not in self._busy and b.full(now)]:
+        for key in [k for k, b in self._buckets.items() if b.full(now)]:
             del self._buckets[key]
 
     def __len__(self) -> int:
-        """Addresses remembered (for tests and stats)."""
+        """Addresses and rooms remembered (for tests and stats)."""
         return len(self._buckets)

@@ -42,6 +42,10 @@ class PasscodeCache:
         self._right.add(entry)
         return True
 
+    def known(self, passcode: str, stored: str) -> bool:
+        """Whether ``passcode`` was found right for ``stored`` before (no scrypt)."""
+        return self._entry(passcode, stored) in self._right
+
     def _entry(self, passcode: str, stored: str) -> bytes:
         message = stored.encode() + b"\0" + passcode.encode()
         return hmac.new(self._key, message, hashlib.sha256).digest()

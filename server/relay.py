@@ -29,6 +29,7 @@ from circle_room.protocol.errors import DecodeError, Refused
 from circle_room.protocol.messages import Error, Greeting, Hello
 from circle_room.protocol.model import Role
 from circle_room.server.config import RelayConfig
+from circle_room.server.forwarded import HEADER, client_address, trusted_networks
 from circle_room.server.guard import MAX_HASHING, Guard
 from circle_room.server.keepalive import HeardConnection, Keepalive
 from circle_room.server.live_room import LiveRoom
@@ -78,7 +79,11 @@ class Relay:
         """Slow passcode hashes in flight for the whole process (the SSH gateway shares it)."""
         self.tickets = Tickets()
         """One-time join tickets minted by the SSH gateway for its seats (``server.tickets``)."""
-        self._guard = Guard(self.config.passcode_rate, clock, self.hashing)
+        self.guard = Guard(
+            self.config.passcode_rate, self.config.room_guess_rate, clock, self.hashing
+        )
+        """Guesses per address and per room, at every door (the SSH gateway shares it)."""
+        self._proxies = trusted_networks(self.config.trusted_proxies)
         self.passcodes = PasscodeCache()
         """Passcodes found right, so scrypt runs once per passcode (the SSH gateway shares it)."""
 
@@ -239,28 +244,48 @@ class Relay:
         """The role ``hello`` may join as; raise ``Refused`` if its secret is wrong.
 
         A live ticket from the SSH gateway stands in for the passcode (see
-        ``server.tickets``); every other passcode is a guess, limited per address.
+        ``server.tickets``); every other secret is a guess, limited per address
+        and per room (``server.guard``). ``TooManyAttempts`` is a ``Refused``:
+        it goes back to the client as it is.
         """
         record = room.record
+        address = self.address_of(ws)
         if hello.key:
-            if check_secret(hello.key, record.key_hash):
+            key = hello.key
+            if await self.guard.check(
+                address, record.name, lambda: check_secret(key, record.key_hash), strong=True
+            ):
                 return Role.FACILITATOR
             raise Refused("wrong_key", "That facilitator key is not this room's.")
         if not record.needs_passcode:
             return Role.MEMBER
         if self.tickets.valid(hello.ticket, record.name, hello.name, self._clock()):
             return Role.MEMBER
-        address = ws.remote_address[0] if ws.remote_address else "?"
-
-        def right() -> bool:
-            return self.passcodes.check(hello.passcode, record.passcode_hash)
-
-        # ``TooManyAttempts`` is a ``Refused``: it goes back to the client as it is.
-        if await self._guard.check(address, right, slow=True):
+        if await self.check_passcode(address, record.name, record.passcode_hash, hello.passcode):
             return Role.MEMBER
         raise Refused(
             "wrong_passcode", "That passcode is not right; check it with the facilitator."
         )
+
+    async def check_passcode(self, address: str, room: str, stored: str, given: str) -> bool:
+        """Whether ``given`` is the passcode hashed as ``stored``, as a guess from ``address``.
+
+        The one passcode check of every door (the SSH gateway asks it too). A
+        passcode already found right costs no scrypt run (``PasscodeCache``).
+        """
+        return await self.guard.check(
+            address,
+            room,
+            lambda: self.passcodes.check(given, stored),
+            slow=not self.passcodes.known(given, stored),
+            same=self.guard.same("passcode", stored, given),
+        )
+
+    def address_of(self, ws: ServerConnection) -> str:
+        """The member's address: the peer's, or what a trusted proxy says it forwards."""
+        peer = str(ws.remote_address[0]) if ws.remote_address else "?"
+        forwarded = ws.request.headers.get_all(HEADER) if ws.request is not None else []
+        return client_address(peer, forwarded, self._proxies)
 
     @staticmethod
     async def _refuse(ws: ServerConnection, code: int, refused: Refused) -> None:

@@ -13,6 +13,7 @@ import msgpack
 
 from circle_room.protocol.codec import decode_state, encode_state
 from circle_room.protocol.model import RoomState
+from circle_room.protocol.skeleton import looks
 
 
 @dataclass(frozen=True)
@@ -39,5 +40,7 @@ class CircleSnapshot:
     @classmethod
     def unpack(cls, data: bytes) -> CircleSnapshot:
         state_bytes, tokens, removed = msgpack.unpackb(data, raw=False)
-        state = replace(decode_state(state_bytes), removed=frozenset(str(n) for n in removed))
+        # A skeleton's own skeletons are itself; older relays stored casefolded names.
+        removed_names = frozenset().union(*(looks(str(n)) for n in removed))
+        state = replace(decode_state(state_bytes), removed=removed_names)
         return cls(state, {int(k): str(v) for k, v in tokens})

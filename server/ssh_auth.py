@@ -2,8 +2,9 @@
 
 Keyboard-interactive authentication asks the questions (any client key is
 fine; no system account is ever involved). The SSH user name picks the room.
-Passcode and seat-code guesses share one limit per source address
-(``server.guard``). Approval belongs to one user name: a client that changes
+Passcode and seat-code guesses count against the relay's one guard
+(``server.guard``): the same budget per source address as the websocket
+door's, and the same per room. Approval belongs to one user name: a client that changes
 its user name mid-login (SSH allows it) starts again from nothing. What a
 login needs of the gateway is ``LoginHost``; it does not import the gateway.
 """
@@ -46,9 +47,11 @@ class LoginHost(Protocol):
     seats: Seats
     connections: set[asyncssh.SSHServerConnection]
 
-    def login_began(self, address: str) -> bool: ...
+    def login_began(self, login: LoginServer, address: str) -> None: ...
 
-    def login_ended(self, address: str) -> None: ...
+    def login_asked(self, login: LoginServer) -> None: ...
+
+    def login_ended(self, login: LoginServer) -> None: ...
 
     def open_session(self, room: str, name: str, seat: Seat | None) -> Session | None: ...
 
@@ -60,8 +63,8 @@ class LoginServer(asyncssh.SSHServer):
         self._gateway = gateway
         self._address = "?"
         self._conn: asyncssh.SSHServerConnection | None = None
-        self._counted = False
-        """Counted among the connections still logging in."""
+        self._grace: asyncio.TimerHandle | None = None
+        """Ends a connection that has not asked to log in within ``login_grace``."""
         self._failures = 0
         self._room = ""
         self._approved = ""
@@ -82,11 +85,22 @@ class LoginServer(asyncssh.SSHServer):
         peer = conn.get_extra_info("peername")
         self._address = str(peer[0]) if peer else "?"
         self._gateway.connections.add(conn)
-        self._counted = self._gateway.login_began(self._address)
-        if not self._counted:
+        loop = asyncio.get_running_loop()
+        self._grace = loop.call_later(self._gateway.config.login_grace, self._too_slow)
+        # Last: counting this one may drop another, or this one (see ``drop``).
+        self._gateway.login_began(self, self._address)
+
+    def drop(self) -> None:
+        """Make room for a newcomer (``server.ssh_startups``): end this login now."""
+        if self._conn is not None:
+            # Soon, not now: this may be called from inside asyncssh's connection_made.
             asyncio.get_running_loop().call_soon(
-                conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, BUSY
+                self._conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, BUSY
             )
+
+    def _too_slow(self) -> None:
+        if self._conn is not None:
+            self._conn.disconnect(asyncssh.DISC_CONNECTION_LOST, "Too slow to log in.")
 
     def auth_completed(self) -> None:
         self._stop_counting()
@@ -97,10 +111,14 @@ class LoginServer(asyncssh.SSHServer):
         if self._conn is not None:
             self._gateway.connections.discard(self._conn)
 
+    def _stop_grace(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+
     def _stop_counting(self) -> None:
-        if self._counted:
-            self._counted = False
-            self._gateway.login_ended(self._address)
+        self._stop_grace()
+        self._gateway.login_ended(self)
 
     def _let_go_of_seat(self) -> None:
         if self._seat is not None and not self._seated:
@@ -110,6 +128,9 @@ class LoginServer(asyncssh.SSHServer):
     # --- authentication ------------------------------------------------------------------
 
     def begin_auth(self, username: str) -> bool:
+        # Key exchange done, a user name sent: a client, not a socket left open.
+        self._stop_grace()
+        self._gateway.login_asked(self)
         # A new user name (asyncssh calls this again when it changes): forget everything.
         self._room = self._approved = self._name = ""
         self._asking = None
@@ -133,7 +154,7 @@ class LoginServer(asyncssh.SSHServer):
             self._failures = gateway.config.max_auth_failures - 1
             return _message(f"There is no room called {clean_line(username)!r} here.")
         self._room = room.name
-        wait = gateway.guard.wait(self._address)
+        wait = gateway.guard.wait(self._address, room.name)
         if wait is not None:
             self._failures = gateway.config.max_auth_failures - 1
             return _message(TooManyAttempts(wait).message)
@@ -177,7 +198,7 @@ class LoginServer(asyncssh.SSHServer):
             return False
         if room.record.needs_passcode and self._approved != room.name:
             if not await self._passcode_right(room.name, responses[0]):
-                if gateway.guard.wait(self._address) is not None:
+                if gateway.guard.wait(self._address, room.name) is not None:
                     return False  # No guesses left: asking again would be a tease.
                 return _ask(room.name, WRONG_PASSCODE, PASSCODE_PROMPT, echo=False)
             self._approved = room.name
@@ -205,11 +226,9 @@ class LoginServer(asyncssh.SSHServer):
         record = gateway.relay.store.room(room)
         if record is None:
             return False
-
-        def right() -> bool:
-            return gateway.relay.passcodes.check(passcode, record.passcode_hash)
-
-        return await gateway.guard.check(self._address, right, slow=True)
+        return await gateway.relay.check_passcode(
+            self._address, room, record.passcode_hash, passcode
+        )
 
     async def _seat_code(self, room: str, given: str) -> Challenge:
         seat, self._asking = self._asking, None
@@ -218,7 +237,7 @@ class LoginServer(asyncssh.SSHServer):
         if not given.strip():
             return _ask(room, taken, NAME_PROMPT, echo=True)
         right = await self._gateway.guard.check(
-            self._address, lambda: seat_code_matches(seat.code, given)
+            self._address, room, lambda: seat_code_matches(seat.code, given)
         )
         # Still kept, still away: nobody else reclaimed it while we checked.
         if not right or self._gateway.seats.kept(room, seat.name) is not seat:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from circle_room.server.ssh_startups import OPENSSH_MAX_STARTUPS, MaxStartups
+
 CHILD_MODULE = "circle_room.tui.app.ssh_child"
 """The module a PTY session runs (``python -m circle_room.tui.app.ssh_child URL --name=NAME``)."""
 
@@ -21,14 +23,21 @@ class GatewayConfig:
     """Seconds between SSH keepalives to a quiet client."""
     keepalive_count_max: int = 4
     """Unanswered keepalives before the connection counts as dead."""
+    login_grace: float = 10.0
+    """Seconds a connection may take to ask to log in (key exchange done, a user
+    name sent). A real client takes well under one; a socket left open is
+    ended, so idle connections cannot hold slots for long."""
     login_timeout: float = 120.0
-    """Seconds a connection may take to log in (passcode, name, seat code)."""
+    """Seconds a connection may take to log in (passcode, name, seat code):
+    a person reading and typing, perhaps through a screen reader."""
     max_auth_failures: int = 3
     """Failed authentication rounds on one connection before the gateway hangs up."""
-    max_logins: int = 64
-    """Connections not yet logged in, for the whole gateway; more are turned away."""
-    max_logins_per_address: int = 4
-    """Connections not yet logged in from one address (IPv6: one /64)."""
+    max_startups: MaxStartups = OPENSSH_MAX_STARTUPS
+    """Connections not yet logged in: past ``start``, each newcomer may make the
+    gateway drop the oldest idle one (``server.ssh_startups``), surely at ``full``."""
+    max_startups_per_address: int = 10
+    """Connections not yet logged in from one address (IPv6: one /64); a newcomer
+    past it makes the gateway drop that address's oldest idle one."""
     max_sessions: int = 200
     """Sessions at once (a slot is reserved when a session is requested)."""
     max_full_screen: int = 40

@@ -12,7 +12,8 @@ An asyncssh server runs inside the relay's process. The pieces:
 
 This module holds them together and keeps the counts that bound what one
 host will do for strangers: connections still logging in (overall and per
-address), sessions, full-screen seats. ``close`` ends every session (the
+address, with random early drop: ``server.ssh_startups``), sessions,
+full-screen seats. ``close`` ends every session (the
 host quit). The logins and the sessions see the gateway only as the
 ``LoginHost`` and ``SessionHost`` they declare, so neither imports this
 module.
@@ -25,8 +26,8 @@ import contextlib
 import os
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
+from random import random as random_fraction
 
 import asyncssh
 
@@ -39,6 +40,7 @@ from circle_room.server.ssh_keys import HOST_KEY_FILE, fingerprint, load_host_ke
 from circle_room.server.ssh_plain import PlainRunner
 from circle_room.server.ssh_seats import Seat, Seats
 from circle_room.server.ssh_session import Mode, Session, SessionStats
+from circle_room.server.ssh_startups import Startups
 
 __all__ = [
     "CHILD_MODULE",
@@ -68,6 +70,7 @@ class SSHGateway:
         relay_url: str = "",
         config: GatewayConfig | None = None,
         clock: Callable[[], float] = time.time,
+        random: Callable[[], float] = random_fraction,
     ) -> None:
         self.relay = relay
         self.host_key = host_key
@@ -76,11 +79,14 @@ class SSHGateway:
         self._relay_url = relay_url
         self._clock = clock
         self.seats = Seats(relay.config.grace_period * 2, clock)
-        self.guard = Guard(relay.config.passcode_rate, clock, relay.hashing)
-        """Passcode and seat-code guesses per source address."""
+        self.guard: Guard = relay.guard
+        """The relay's: SSH passcodes and seat codes count against the same budgets."""
         self.sessions: set[Session] = set()
         self.connections: set[asyncssh.SSHServerConnection] = set()
-        self._logins: Counter[str] = Counter()
+        self.startups: Startups[LoginServer] = Startups(
+            self.config.max_startups, self.config.max_startups_per_address, random
+        )
+        """Connections still logging in, and which to drop when there are too many."""
         self._server: asyncssh.SSHAcceptor | None = None
 
     @property
@@ -123,26 +129,21 @@ class SSHGateway:
 
     # --- counting --------------------------------------------------------------------------
 
-    def login_began(self, address: str) -> bool:
-        """Count a connection that is logging in; False (not counted) if over a limit."""
-        key = address_key(address)
-        total = sum(self._logins.values())
-        if total >= self.config.max_logins:
-            return False
-        if self._logins[key] >= self.config.max_logins_per_address:
-            return False
-        self._logins[key] += 1
-        return True
+    def login_began(self, login: LoginServer, address: str) -> None:
+        """Count a new connection; drop whichever ``server.ssh_startups`` says makes room."""
+        for dropped in self.startups.arrive(login, address_key(address)):
+            dropped.drop()
 
-    def login_ended(self, address: str) -> None:
-        key = address_key(address)
-        self._logins[key] -= 1
-        if self._logins[key] <= 0:
-            del self._logins[key]
+    def login_asked(self, login: LoginServer) -> None:
+        """``login`` sent a user name: it is dropped last."""
+        self.startups.begin(login)
+
+    def login_ended(self, login: LoginServer) -> None:
+        self.startups.leave(login)
 
     def logins(self) -> int:
         """Connections logging in now."""
-        return sum(self._logins.values())
+        return len(self.startups)
 
     def open_session(self, room: str, name: str, seat: Seat | None) -> Session | None:
         """A session for a logged-in member (a new seat unless given one), or None if full.

@@ -420,6 +420,18 @@ async def plain_session(served: Served, *ssh_options: str) -> list[str]:
     return result.stdout.splitlines()
 
 
+async def test_an_honest_login_gets_through_200_idle_connections(served: Served) -> None:
+    # Issue 11: idle connections that never logged in held every pre-login slot
+    # of their address, so the real ssh from the same address was turned away.
+    idle = [await asyncio.open_connection("127.0.0.1", served.ssh_port) for _ in range(200)]
+    try:
+        shown = await plain_session(served)
+        assert any("You are in the circle tuesday as Robin" in line for line in shown), shown
+    finally:
+        for _, writer in idle:
+            writer.close()
+
+
 async def test_the_host_key_outlives_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
     key = make_room(data)

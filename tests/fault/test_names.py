@@ -20,8 +20,6 @@ pytestmark = pytest.mark.fault
 
 POINT_3 = "issue 11, point 3: invisible and lookalike names, unbounded lines and marks in shares"
 POINT_4 = "issue 11, point 4: removal is by exact name"
-FAILS_3 = pytest.mark.xfail(strict=True, reason=POINT_3)
-FAILS_4 = pytest.mark.xfail(strict=True, reason=POINT_4)
 """Marks on each case rather than each test, so a fix that lands piecemeal flips only its own."""
 
 
@@ -48,10 +46,10 @@ async def test_a_plain_duplicate_name_is_refused_today(relay: RunningRelay, join
 @pytest.mark.parametrize(
     "lookalike",
     [
-        pytest.param("Fac\u200d", id="zero-width-joiner", marks=FAILS_3),
-        pytest.param("F\u0430c", id="cyrillic-a", marks=FAILS_3),
-        pytest.param("Fa\u034fc", id="combining-grapheme-joiner", marks=FAILS_3),
-        pytest.param("\u0421\u0430c", id="cyrillic-es-and-a", marks=FAILS_3),
+        pytest.param("Fac\u200d", id="zero-width-joiner"),
+        pytest.param("F\u0430c", id="cyrillic-a"),
+        pytest.param("Fa\u034fc", id="combining-grapheme-joiner"),
+        pytest.param("F\u0430\u0441", id="cyrillic-a-and-es"),
     ],
 )
 async def test_a_name_that_looks_like_a_present_one_is_taken(
@@ -67,7 +65,7 @@ async def test_a_name_that_looks_like_a_present_one_is_taken(
         pytest.param("\u200d", id="zero-width-joiner"),
         pytest.param("\u034f", id="combining-grapheme-joiner"),
         pytest.param("\u200c\u200d", id="zero-width-non-joiner-and-joiner"),
-        pytest.param("a" + "\u0301" * 30, id="thirty-combining-marks", marks=FAILS_3),
+        pytest.param("a" + "\u0301" * 30, id="thirty-combining-marks"),
     ],
 )
 async def test_a_name_with_nothing_to_see_is_refused(relay: RunningRelay, invisible: str) -> None:
@@ -86,8 +84,8 @@ async def holder(relay: RunningRelay, join: JoinFn) -> tuple[Peer, Peer]:
     "text",
     [
         pytest.param("\u200d" * 3000, id="3000-zero-width-joiners"),
-        pytest.param("x\n" * 1990, id="1990-lines", marks=FAILS_3),
-        pytest.param("o" + "\u0308" * 200, id="200-combining-marks-on-one-letter", marks=FAILS_3),
+        pytest.param("x\n" * 1990, id="1990-lines"),
+        pytest.param("o" + "\u0308" * 200, id="200-combining-marks-on-one-letter"),
     ],
 )
 async def test_a_share_that_would_flood_the_screen_is_refused(
@@ -122,10 +120,10 @@ async def test_the_removed_name_itself_is_refused_today(relay: RunningRelay, joi
 @pytest.mark.parametrize(
     "again",
     [
-        pytest.param("Mallory\u200d", id="zero-width-joiner", marks=FAILS_4),
-        pytest.param("Mall\u043ery", id="cyrillic-o", marks=FAILS_4),
-        pytest.param("M\u0430llory", id="cyrillic-a", marks=FAILS_4),
-        pytest.param("Ma\u034fllory", id="combining-grapheme-joiner", marks=FAILS_4),
+        pytest.param("Mallory\u200d", id="zero-width-joiner"),
+        pytest.param("Mall\u043ery", id="cyrillic-o"),
+        pytest.param("M\u0430llory", id="cyrillic-a"),
+        pytest.param("Ma\u034fllory", id="combining-grapheme-joiner"),
     ],
 )
 async def test_a_lookalike_of_a_removed_name_is_refused(
@@ -135,7 +133,6 @@ async def test_a_lookalike_of_a_removed_name_is_refused(
     assert await refusal(relay.url, again) == "removed"
 
 
-@FAILS_4
 async def test_after_a_removal_a_newcomer_waits_for_admission(
     relay: RunningRelay, join: JoinFn
 ) -> None:

@@ -22,10 +22,7 @@ from circle_room.tui.cli.gateway import open_gateway
 from tests.fault.support import report, ssh_login, start_relay
 from tests.server.support import TIMEOUT, MakeRelay
 
-pytestmark = [
-    pytest.mark.fault,
-    pytest.mark.xfail(strict=True, reason="issue 11, point 6: SSH pre-login slots"),
-]
+pytestmark = [pytest.mark.fault]
 
 PASSCODE = "blue kettle"
 TRIES = 10

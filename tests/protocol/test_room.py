@@ -51,6 +51,7 @@ from circle_room.protocol.model import (
     Via,
 )
 from circle_room.protocol.room import apply, apply_all
+from circle_room.protocol.skeleton import looks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -264,7 +265,8 @@ def test_a_removed_or_denied_name_is_barred_until_the_meeting_ends(room: RoomSta
             MemberLeft(99, LeaveReason.REMOVED),  # Nobody: no name to bar.
         ],
     )
-    assert state.removed == {"ana", "zo\u00eb"}
+    # Kept as skeletons: how the names look, accents, case and lookalikes folded.
+    assert state.removed == looks("Ana") | looks("Zo\u00eb") == {"ana", "zoe"}
     # The last person leaving ends the meeting, and its removals with it.
     assert apply(state, MemberLeft(FRAN, LeaveReason.LEFT)).removed == frozenset()
 

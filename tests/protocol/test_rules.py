@@ -260,7 +260,8 @@ def test_the_words_of_a_refused_join() -> None:
     removed = room(removed=frozenset({"dee"}))
     assert message(removed, Join("Dee")) == "You were removed from this meeting."
     assert message(room(), Join("Dee", max_members=1)) == "The room is full."
-    assert message(room(), Join("ANA")) == "Someone here is already called ANA; pick another name."
+    # The name already here: a lookalike is shown what it looks like.
+    assert message(room(), Join("ANA")) == "Someone here is already called Ana; pick another name."
     away = room(members={**room().members, ANA: Member(ANA, "Ana", presence=Presence.AWAY)})
     assert "seat is being kept" in message(away, Join("ana"))
 

@@ -9,10 +9,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from circle_room.protocol.errors import CircleError, Refused
+from circle_room.protocol.invisible import is_default_ignorable, most_marks, unseen
 from circle_room.protocol.text import (
+    MAX_MARKS,
     MAX_MESSAGE_CHARS,
     MAX_NAME_CHARS,
     MAX_SHARE_CHARS,
+    MAX_SHARE_LINES,
     checked_message,
     checked_name,
     checked_share,
@@ -190,6 +193,8 @@ def _refusal(call: object, text: str) -> Refused:
         f"{ZWJ}\u3164{ZWNJ}\u2800",
         "\ufe0f",  # a variation selector alone
         "\u0301\u0327",  # combining marks with nothing to sit on
+        "\u034f",  # Issue 11: COMBINING GRAPHEME JOINER alone
+        "\u0301" * 30,  # Issue 11: thirty combining marks
     ],
 )
 def test_a_name_needs_a_visible_character(name: str) -> None:
@@ -230,6 +235,69 @@ def test_share_length_is_counted_after_cleaning() -> None:
     # A tab is four spaces on screen, so it counts as four.
     tabbed = "x" + "\t" * (MAX_SHARE_CHARS // 4) + "y"
     assert _refusal(checked_share, tabbed).code == "share_too_long"
+
+
+def test_a_share_that_would_scroll_everyone_away_is_refused() -> None:
+    lines = "\n".join(f"line {n}" for n in range(MAX_SHARE_LINES))
+    assert checked_share(lines) == lines
+    # A run of blank lines is folded to one first, and that one takes a row too.
+    half = "\n".join(f"line {n}" for n in range((MAX_SHARE_LINES + 1) // 2))
+    assert checked_share(half.replace("\n", "\n\n\n\n")) == half.replace("\n", "\n\n")
+    refusal = _refusal(checked_share, lines + "\none more")
+    assert refusal.code == "share_too_many_lines"
+    assert str(MAX_SHARE_LINES) in refusal.message and str(MAX_SHARE_LINES + 1) in refusal.message
+    # Issue 11: one of 1,990 short lines was accepted.
+    assert _refusal(checked_share, "a\n" * 1990).code == "share_too_many_lines"
+
+
+@pytest.mark.parametrize(
+    "pile",
+    [
+        ZWJ * 3000,  # Issue 11: a letter and 3,000 zero-width joiners.
+        "\u0301" * 30,  # Thirty accents on one letter.
+        "\u034f" * (MAX_MARKS + 1),  # COMBINING GRAPHEME JOINER
+        "\u0301\u0302\ufe0f\u200c\u0303",  # Mixed, one more than allowed.
+    ],
+)
+def test_a_pile_of_marks_on_one_character_is_refused(pile: str) -> None:
+    refusal = _refusal(checked_share, f"I felt x{pile} too")
+    assert refusal.code == "too_many_marks"
+    assert str(MAX_MARKS) in refusal.message
+    assert _refusal(checked_name, f"Max{pile}").code == "bad_name"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ti\u1ebfng Vi\u1ec7t",  # Vietnamese, precomposed
+        "Tie\u0302\u0301ng",  # ... and as a letter with two marks
+        "\u05e9\u05c1\u05b8\u0591",  # Hebrew: shin dot, qamats and a cantillation mark
+        "\u0f56\u0f66\u0f92\u0fb2\u0f74\u0f56",  # Tibetan stacks three
+        "\U0001f469\U0001f3fd\u200d\u2764\ufe0f\u200d\U0001f48b\u200d\U0001f468",  # kiss emoji
+        "1\ufe0f\u20e3",  # keycap
+    ],
+)
+def test_real_scripts_and_emoji_keep_their_marks(text: str) -> None:
+    assert most_marks(text) <= MAX_MARKS
+    assert checked_share(text) == clean_block(text)
+    assert checked_name(text) == clean_line(text)
+
+
+def test_unseen_characters_are_marks_and_default_ignorables() -> None:
+    for ch in (ZWJ, ZWNJ, "\u034f", "\ufe0f", "\u0301", "\u20dd", "\u00ad", "\U000e0001"):
+        assert unseen(ch), repr(ch)
+    for ch in ("a", " ", "\u0e32", "\u0903", "\U0001f33b", "\u3164"[:0] or "\u00e9"):
+        assert not unseen(ch), repr(ch)
+    # The property's own ranges hold exactly the characters that Python calls format
+    # characters there (and variation selectors, fillers, and a few Unicode reserves).
+    assert is_default_ignorable("\u3164") and is_default_ignorable("\ufff0")
+    assert not is_default_ignorable("\u00ac") and not is_default_ignorable("\u00ae")
+
+
+@given(st.text(max_size=60))
+def test_most_marks_is_the_longest_run_of_unseen_characters(text: str) -> None:
+    runs = "".join("x" if unseen(ch) else " " for ch in text).split()
+    assert most_marks(text) == max((len(run) for run in runs), default=0)
 
 
 def test_a_share_keeps_its_lines() -> None:
@@ -346,7 +414,14 @@ def test_checked_texts_either_refuse_or_return_their_clean_form(text: str) -> No
         try:
             out = checked(text)
         except Refused as refusal:
-            assert refusal.code in {"bad_name", "empty_share", "share_too_long", "message_too_long"}
+            assert refusal.code in {
+                "bad_name",
+                "empty_share",
+                "share_too_long",
+                "share_too_many_lines",
+                "too_many_marks",
+                "message_too_long",
+            }
         else:
             assert out == clean(text)
 

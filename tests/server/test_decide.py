@@ -168,7 +168,19 @@ def test_names_are_cleaned_on_join(room: RoomState) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["Ana", "ana", "ANA", "  Ana ", "A\u200bna", "Ana\x1b", "\u202eAna"]
+    "name",
+    [
+        "Ana",
+        "ana",
+        "ANA",
+        "  Ana ",
+        "A\u200bna",
+        "Ana\x1b",
+        "\u202eAna",
+        "Ana\u200d",  # Issue 11: "Fac\u200d" beside the facilitator "Fac"
+        "\u0410na",  # Issue 11: a Cyrillic lookalike
+        "A\u034fna",  # U+034F COMBINING GRAPHEME JOINER
+    ],
 )
 def test_a_taken_name_is_refused_case_insensitively(room: RoomState, name: str) -> None:
     refuse(room, None, Join(name), "name_taken")
@@ -744,6 +756,7 @@ def test_removing_the_holder_passes_the_stick_on(room: RoomState) -> None:
         StickReleased(ANA, turn, Release.LEFT, NOW),
         MemberLeft(ANA, LeaveReason.REMOVED),
         StickGiven(BEN, turn + 1, Via.QUEUE, NOW),
+        SettingsChanged(WAITING, FRAN, after_removal=True),
     ]
 
 
@@ -753,8 +766,64 @@ def test_who_can_be_removed(room: RoomState) -> None:
     state = act(act(room, FRAN, Promote(BEN)), FRAN, Promote(CY))
     refuse(state, BEN, Remove(FRAN), "not_allowed")
     refuse(state, BEN, Remove(CY), "not_allowed")
-    assert events(state, BEN, Remove(ANA)) == [MemberLeft(ANA, LeaveReason.REMOVED)]
-    assert events(state, FRAN, Remove(CY)) == [MemberLeft(CY, LeaveReason.REMOVED)]
+    assert events(state, BEN, Remove(ANA))[0] == MemberLeft(ANA, LeaveReason.REMOVED)
+    assert events(state, FRAN, Remove(CY))[0] == MemberLeft(CY, LeaveReason.REMOVED)
+
+
+WAITING = Settings(waiting_room=True)
+"""The default settings with the waiting room on."""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ana",
+        "ANA",
+        "Ana\u200d",  # Issue 11: a zero-width joiner
+        "\u0410na",  # Issue 11: Cyrillic A
+        "An\u0430",  # ... and Cyrillic a
+        "A\u034fna",  # COMBINING GRAPHEME JOINER
+        "\uff21na",  # fullwidth A
+        "A\u0301na",  # an accent
+    ],
+)
+def test_a_removed_name_and_its_lookalikes_stay_out(room: RoomState, name: str) -> None:
+    state = act(room, FRAN, Remove(ANA))
+    refuse(state, None, Join(name), "removed")
+    # Only the facilitator's own key seats a name that was removed.
+    assert events(state, None, Join(name, Role.FACILITATOR))
+
+
+def test_after_a_removal_newcomers_wait_until_the_facilitator_turns_it_off(
+    room: RoomState,
+) -> None:
+    assert events(room, FRAN, Remove(ANA)) == [
+        MemberLeft(ANA, LeaveReason.REMOVED),
+        SettingsChanged(WAITING, FRAN, after_removal=True),
+    ]
+    state = act(room, FRAN, Remove(ANA))
+    assert state.settings.waiting_room
+    # Issue 11: another name walked straight back in.
+    state, ana2 = join(state, "Ana2")
+    assert state.members[ana2].presence is Presence.WAITING
+    # The facilitator can turn it off: whoever waits is let in.
+    state = act(state, FRAN, ChangeSettings(Settings()))
+    assert state.members[ana2].presence is Presence.PRESENT
+    state, dee = join(state, "Dee")
+    assert state.members[dee].presence is Presence.PRESENT
+    # A second removal turns it on again; with it on already, a removal changes no setting.
+    assert events(state, FRAN, Remove(dee))[-1] == SettingsChanged(
+        WAITING, FRAN, after_removal=True
+    )
+    state = act(state, FRAN, Remove(dee))
+    assert events(state, FRAN, Remove(ana2)) == [MemberLeft(ana2, LeaveReason.REMOVED)]
+
+
+def test_denying_a_newcomer_changes_no_setting(room: RoomState) -> None:
+    state = act(room, FRAN, ChangeSettings(WAITING))
+    state, dee = join(state, "Dee")
+    assert events(state, FRAN, Deny(dee)) == [MemberLeft(dee, LeaveReason.DENIED)]
+    refuse(act(state, FRAN, Deny(dee)), None, Join("D\u0435e"), "removed")
 
 
 def test_promoting_and_demoting(room: RoomState) -> None:

@@ -55,6 +55,7 @@ from circle_room.protocol.model import (
 )
 from circle_room.protocol.room import apply_all
 from circle_room.protocol.rules import why_not
+from circle_room.protocol.skeleton import looks, same_name
 from circle_room.server.audience import view_for
 from circle_room.server.decide import Disconnect, Expire, Join, Reconnect, decide
 from circle_room.server.store import CircleSnapshot
@@ -105,7 +106,11 @@ observed = st.sampled_from([Disconnect(), Reconnect(), Expire()])
 BARRED = (LeaveReason.REMOVED, LeaveReason.DENIED)
 ALLOWED_WHILE_PAUSED = (SendSignal, Leave, Disconnect, Reconnect, Expire, Join)
 FACILITATOR_ONLY = (AckSignal, ReleaseSeat, Remove, Admit, Deny, GiveStick, TakeStick)
-NAMES = ["Ana", "ana", "Ben", "Cy", "Dee", "Eve", "Zo\u00e9", "Zoe\u0301", "", "\x1b[1m"]
+NAMES = [
+    *("Ana", "ana", "Ben", "Cy", "Dee", "Eve", "Zo\u00e9", "Zoe\u0301", "", "\x1b[1m"),
+    # Lookalikes: a Cyrillic A, a zero-width joiner, no accent, a digit for a letter.
+    *("\u0410na", "Ana\u200d", "Zoe", "B3n", "Dee2"),
+]
 
 
 class Meeting(RuleBasedStateMachine):
@@ -154,7 +159,7 @@ class Meeting(RuleBasedStateMachine):
         for event in events:
             if isinstance(event, MemberLeft) and event.reason in BARRED:
                 # A removed or denied name is barred for the rest of the meeting.
-                assert before.members[event.member_id].name.casefold() in after.removed
+                assert looks(before.members[event.member_id].name) <= after.removed
         # Removals are forgotten only when the meeting ends.
         assert before.removed <= after.removed or not after.members
         if (
@@ -184,7 +189,7 @@ class Meeting(RuleBasedStateMachine):
         member = join.role is Role.MEMBER
         assert not (member and before.locked)
         assert join.agreed or not before.settings.agreements
-        assert not (member and joined.member.name.casefold() in before.removed)
+        assert not (member and not before.removed.isdisjoint(looks(joined.member.name)))
         assert len(before.members) < join.max_members
         waiting = member and before.settings.waiting_room
         assert joined.member.presence is (Presence.WAITING if waiting else Presence.PRESENT)
@@ -392,8 +397,9 @@ class Meeting(RuleBasedStateMachine):
         state = self.state
         assert all(member_id == m.id for member_id, m in state.members.items())
         assert all(m.id < state.next_member_id for m in state.members.values())
-        names = [m.name.casefold() for m in state.members.values()]
-        assert len(set(names)) == len(names)
+        # No two names look alike (``same_name``): nobody can pass for someone else.
+        names = [m.name for m in state.members.values()]
+        assert not any(same_name(a, b) for i, a in enumerate(names) for b in names[i + 1 :])
         assert all(m.name for m in state.members.values())
 
     @invariant()
@@ -427,7 +433,7 @@ class Meeting(RuleBasedStateMachine):
         state = self.state
         assert state.members or not state.removed, "the meeting ended: removals end too"
         assert all(view_for(state, m).removed == frozenset() for m in state.members)
-        assert all(name == name.casefold() for name in state.removed)
+        assert all(looks(name) == {name} for name in state.removed), "skeletons only"
 
 
 Meeting.TestCase.settings = settings(

@@ -27,6 +27,7 @@ from circle_room.protocol.messages import (
     PauseCircle,
     Remove,
     SendSignal,
+    SettingsChanged,
     Share,
     Shared,
     SignalSent,
@@ -35,6 +36,7 @@ from circle_room.protocol.messages import (
     Yield,
 )
 from circle_room.protocol.model import LeaveReason, Presence, Role, Settings, SignalKind
+from circle_room.protocol.skeleton import looks
 from circle_room.server.config import RelayConfig
 from circle_room.server.decide import Disconnect, Expire, Reconnect
 from circle_room.server.effects import (
@@ -148,7 +150,11 @@ def test_every_structural_change_is_saved_before_anything_is_delivered(core: Roo
     effects += core.execute(fran, Remove(ana), NOW)
     saves = [i for i, e in enumerate(effects) if isinstance(e, Save)]
     assert saves == [0, 2, 4]
-    assert effects[-1] == Vacate(ana)
+    # The removed seat is let go; then the waiting room turns on (saved in the same Save).
+    assert core.state.settings.waiting_room
+    after = effects[effects.index(Vacate(ana)) :]
+    assert events_in(after) == [SettingsChanged(core.state.settings, fran, True)]
+    assert effects[4] == Save(core._snapshot(), core.state.settings)
 
 
 def test_new_settings_are_saved_with_the_circle_in_one_effect(core: RoomCore) -> None:
@@ -199,11 +205,12 @@ def test_a_removed_member_hears_it_then_is_closed_and_forgotten(core: RoomCore) 
     fran = seat(core, "Fran", Role.FACILITATOR)
     ana = seat(core, "Ana")
     effects = core.execute(fran, Remove(ana), NOW)
-    assert kinds(effects) == ["Save", "Deliver", "Close", "Vacate"]
-    _, told, close, _ = effects
+    # The last Deliver turns the waiting room on, for everyone else.
+    assert kinds(effects) == ["Save", "Deliver", "Close", "Vacate", "Deliver"]
+    _, told, close, _, _ = effects
     assert isinstance(told, Deliver) and ana in told.readers
     assert close == Close(ana, CloseCode.REMOVED, "removed from this meeting")
-    assert core.state.removed == {"ana"}
+    assert core.state.removed == looks("Ana")
     assert core.places.get(ana) is None
 
 

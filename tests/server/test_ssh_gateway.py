@@ -23,7 +23,7 @@ import pytest
 from circle_room.protocol.model import Presence
 from circle_room.server import passcode_cache
 from circle_room.server.config import Rate, RelayConfig
-from circle_room.server.ssh_auth import NAME_PROMPT, LoginServer
+from circle_room.server.ssh_auth import NAME_PROMPT, WRONG_PASSCODE, LoginServer
 from circle_room.server.ssh_gateway import (
     Credentials,
     GatewayConfig,
@@ -33,6 +33,7 @@ from circle_room.server.ssh_gateway import (
     load_host_key,
 )
 from circle_room.server.ssh_session import Session
+from circle_room.server.ssh_startups import MaxStartups
 from circle_room.tui.app import ssh_child
 from circle_room.tui.client.connection import CircleClient, JoinRefused
 from circle_room.tui.plain.session import serve_ssh
@@ -97,14 +98,17 @@ class Answers(asyncssh.SSHClient):
         return out
 
 
-async def ssh(gateway: SSHGateway, *answers: str, user: str = ROOM) -> asyncssh.SSHClientConnection:
-    conn, _ = await connect(gateway, *answers, user=user)
+async def ssh(
+    gateway: SSHGateway, *answers: str, user: str = ROOM, source: str = "127.0.0.1"
+) -> asyncssh.SSHClientConnection:
+    conn, _ = await connect(gateway, *answers, user=user, source=source)
     return conn
 
 
 async def connect(
-    gateway: SSHGateway, *answers: str, user: str = ROOM
+    gateway: SSHGateway, *answers: str, user: str = ROOM, source: str = "127.0.0.1"
 ) -> tuple[asyncssh.SSHClientConnection, Answers]:
+    """Log in from ``source`` (any 127.0.0.x is this machine, each its own address)."""
     client = Answers(answers)
     conn, _ = await asyncssh.create_connection(
         lambda: client,
@@ -115,24 +119,35 @@ async def connect(
         client_keys=None,
         preferred_auth="keyboard-interactive",
         config=None,
+        local_addr=(source, 0),
     )
     return conn, client
 
 
-async def refused(gateway: SSHGateway, *answers: str, user: str = ROOM) -> Answers:
+async def refused(
+    gateway: SSHGateway, *answers: str, user: str = ROOM, source: str = "127.0.0.1"
+) -> Answers:
     client = Answers(answers)
     with pytest.raises(asyncssh.PermissionDenied):
-        await asyncssh.create_connection(
-            lambda: client,
-            "127.0.0.1",
-            gateway.port,
-            username=user,
-            known_hosts=None,
-            client_keys=None,
-            preferred_auth="keyboard-interactive",
-            config=None,
-        )
+        await connect_as(client, gateway, user, source)
     return client
+
+
+async def connect_as(
+    client: Answers, gateway: SSHGateway, user: str, source: str
+) -> asyncssh.SSHClientConnection:
+    conn, _ = await asyncssh.create_connection(
+        lambda: client,
+        "127.0.0.1",
+        gateway.port,
+        username=user,
+        known_hosts=None,
+        client_keys=None,
+        preferred_auth="keyboard-interactive",
+        config=None,
+        local_addr=(source, 0),
+    )
+    return conn
 
 
 class Screen:
@@ -222,6 +237,23 @@ async def test_wrong_passcodes_are_refused_and_limited_per_address(gateway: SSHG
     client = await refused(gateway, PASSCODE, "Dana")
     [message] = client.instructions
     assert message.startswith("Too many wrong passcodes; try again in")
+
+
+async def test_the_ssh_and_websocket_doors_share_one_budget_per_address(
+    gateway: SSHGateway, running: RunningRelay
+) -> None:
+    # Issue 11: each door kept its own limit, so together they allowed twice as many.
+    client = await refused(gateway, "teapot", "kettle")
+    assert client.instructions.count(WRONG_PASSCODE) == 2
+    with pytest.raises(JoinRefused) as wrong:
+        await CircleClient(running.url, name="Guess", passcode="blue teapot").connect()
+    assert wrong.value.code == "wrong_passcode"
+    with pytest.raises(JoinRefused) as locked:
+        await CircleClient(running.url, name="Guess", passcode=PASSCODE).connect()
+    assert locked.value.code == "too_many_attempts"
+    [message] = (await refused(gateway, PASSCODE, "Dana")).instructions
+    assert message.startswith("Too many wrong passcodes; try again in")
+    assert gateway.guard is running.relay.guard, "one guard for both doors"
 
 
 async def test_an_unknown_room_is_refused(gateway: SSHGateway) -> None:
@@ -440,8 +472,9 @@ async def test_ssh_seats_do_not_share_the_relays_loopback_passcode_limit(
     with pytest.raises(JoinRefused) as locked:
         await CircleClient(running.url, name="Guess", passcode=PASSCODE).connect()
     assert locked.value.code == "too_many_attempts"
-    # ... and SSH members, whose passcode the gateway checked, still join.
-    conn = await ssh(gateway, PASSCODE, "Robin")
+    # ... and SSH members from elsewhere, whose passcode the gateway checked, still
+    # join: their seats reach the relay from 127.0.0.1 too, with a ticket.
+    conn = await ssh(gateway, PASSCODE, "Robin", source="127.0.0.2")
     screen = Screen(await conn.create_process(term_type=None))
     await screen.expect("Type yes to accept them and join")
     screen.type("yes")
@@ -453,7 +486,9 @@ async def test_parallel_passcode_guesses_are_counted_before_they_are_checked(
     make_gateway: MakeGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
-    gateway = await make_gateway(max_logins_per_address=20)
+    # Twelve at once, all of them let in to guess: no early drop here.
+    room = MaxStartups(start=20, rate=30, full=40)
+    gateway = await make_gateway(max_startups=room, max_startups_per_address=20)
     checked: list[str] = []
     real = passcode_cache.check_passcode
 
@@ -545,19 +580,76 @@ def test_a_name_starting_with_a_dash_reaches_the_seat_whole(gateway: SSHGateway)
     assert ssh_child.parse_args(argv[3:]).name == "-Dana"
 
 
-async def test_connections_still_logging_in_are_limited_per_address(
+async def idle_connections(gateway: SSHGateway, sources: list[str]) -> list[asyncio.StreamReader]:
+    """Open a connection from each of ``sources`` that never says a word."""
+    readers = []
+    for source in sources:
+        reader, _ = await asyncio.open_connection("127.0.0.1", gateway.port, local_addr=(source, 0))
+        readers.append(reader)
+    return readers
+
+
+async def test_an_honest_login_gets_through_200_idle_connections_from_its_address(
+    gateway: SSHGateway,
+) -> None:
+    # Issue 11: 100 idle connections that never logged in kept an honest login
+    # from the same address out until they closed (up to 120 s).
+    await idle_connections(gateway, ["127.0.0.1"] * 200)
+    conn = await ssh(gateway, PASSCODE, "Robin")
+    # The flood made room for the honest one, not the other way round.
+    assert gateway.logins() <= gateway.config.max_startups_per_address
+    process = await conn.create_process(term_type=None)
+    await Screen(process).expect("Type yes to accept them and join")
+    conn.close()
+
+
+async def test_idle_connections_from_many_addresses_make_room_too(
+    gateway: SSHGateway,
+) -> None:
+    # Issue 11: about 64 addresses kept the whole gateway out.
+    sources = [f"127.0.1.{n}" for n in range(1, 21)] * 10
+    await idle_connections(gateway, sources)
+    assert gateway.logins() <= gateway.config.max_startups.full
+    conn = await ssh(gateway, PASSCODE, "Robin", source="127.0.2.1")
+    conn.close()
+
+
+async def test_a_connection_that_does_not_ask_to_log_in_is_ended_soon(
     make_gateway: MakeGateway,
 ) -> None:
-    gateway = await make_gateway(max_logins_per_address=2)
-    idle = [await asyncio.open_connection("127.0.0.1", gateway.port) for _ in range(2)]
-    await asyncio.wait_for(logins(gateway, 2), TIMEOUT)
-    with pytest.raises((asyncssh.DisconnectError, ConnectionError)):
-        await ssh(gateway, PASSCODE, "Robin")
-    for _, writer in idle:
-        writer.close()
+    gateway = await make_gateway(login_grace=0.2)
+    [idle] = await idle_connections(gateway, ["127.0.0.1"])
+    await asyncio.wait_for(logins(gateway, 1), TIMEOUT)
+    # The gateway's own version line, then nothing: it hangs up by itself.
+    await asyncio.wait_for(idle.read(), TIMEOUT)
+    assert idle.at_eof()
     await asyncio.wait_for(logins(gateway, 0), TIMEOUT)
-    conn = await ssh(gateway, PASSCODE, "Robin")
+
+    # Asking to log in stops that clock: a person may take their time with the questions.
+    person = Patient([PASSCODE, "Robin"])
+    login = asyncio.ensure_future(connect_as(person, gateway, ROOM, "127.0.0.1"))
+    await asyncio.wait_for(person.asked.wait(), TIMEOUT)
+    [later] = await idle_connections(gateway, ["127.0.0.1"])
+    await asyncio.wait_for(later.read(), TIMEOUT)  # A grace has passed since they were asked.
+    person.ready.set()
+    conn = await asyncio.wait_for(login, TIMEOUT)
     conn.close()
+
+
+class Patient(Answers):
+    """Answers like ``Answers``, but only once ``ready`` is set."""
+
+    def __init__(self, answers: Sequence[str]) -> None:
+        super().__init__(answers)
+        self.asked = asyncio.Event()
+        self.ready = asyncio.Event()
+
+    async def kbdint_challenge_received(  # type: ignore[override]
+        self, name: str, instructions: str, lang: str, prompts: Sequence[tuple[str, bool]]
+    ) -> list[str] | None:
+        self.asked.set()
+        await self.ready.wait()
+        return super().kbdint_challenge_received(name, instructions, lang, prompts)
 
 
 async def test_session_slots_are_reserved_when_requested(make_gateway: MakeGateway) -> None:

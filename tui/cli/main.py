@@ -21,7 +21,7 @@ from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, StoreError, default_data_dir
 from circle_room.server.tls import TLSSetupError, own_certificate
-from circle_room.tui.cli import joining, tls
+from circle_room.tui.cli import joining, proxy, tls
 from circle_room.tui.cli.problems import Parser, cannot_listen, port_number, say
 from circle_room.tui.cli.process import set_up
 from circle_room.tui.cli.redis_node import node_relay
@@ -76,6 +76,7 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"circle: {exc}", file=sys.stderr)
         return 2
     config = RelayConfig(compression=not args.no_compression, ping_interval=args.keepalive)
+    config = proxy.trusting(config, args)
     # With --redis, one node of several: the rooms' logs in Redis, the records in the store.
     relay = await node_relay(store, args.redis, config) if args.redis else Relay(store, config)
     if isinstance(relay, str):
@@ -160,7 +161,7 @@ async def _host(args: argparse.Namespace) -> int:
         store.close()
         return 2
     config = RelayConfig(compression=not args.no_compression, ping_interval=args.keepalive)
-    relay = Relay(store, config)
+    relay = Relay(store, proxy.trusting(config, args))
     try:
         await relay.start(args.host, args.port, relay_tls.context if relay_tls else None)
     except OSError as exc:

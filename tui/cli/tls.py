@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from circle_room.server.tls import RelayTLS, TLSSetupError, certificate_files, own_certificate
+from circle_room.tui.cli import proxy
 
 NO_TLS_WARNING = (
     "circle: warning: --no-tls: the relay speaks plain ws://, unencrypted. Use it only "
@@ -37,6 +38,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="plain ws://, for a relay behind a TLS-terminating proxy (prints a warning)",
     )
+    proxy.add_option(parser)  # Which proxy to believe about who is behind it.
 
 
 def choose(args: argparse.Namespace, data_dir: Path) -> RelayTLS | None:

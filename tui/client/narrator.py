@@ -324,7 +324,10 @@ def _settings(event: SettingsChanged, before: RoomState, after: RoomState, me: i
     if new.waiting_room != old.waiting_room:
         lines.append(
             note(
-                "Newcomers now wait until a facilitator admits them."
+                "Since someone was removed, newcomers now wait until a facilitator admits "
+                "them. You can turn the waiting room off in the settings."
+                if event.after_removal and after.is_facilitator(me)
+                else "Newcomers now wait until a facilitator admits them."
                 if new.waiting_room
                 else "Newcomers now join directly."
             )

@@ -14,7 +14,7 @@ from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, check_passcode, check_secret, hash_secret
 from circle_room.server.tls import own_certificate
-from circle_room.tui.cli import hosting
+from circle_room.tui.cli import hosting, proxy
 from circle_room.tui.cli.demo import Demo
 from circle_room.tui.cli.main import build_parser, main
 from circle_room.tui.client.connection import CircleClient, Received, Status
@@ -110,6 +110,23 @@ def test_command_line_has_host_join_and_demo() -> None:
     # The commands that were there before are unchanged.
     assert parser.parse_args(["serve", "--port", "0"]).port == 0
     assert parser.parse_args(["room", "add", "tuesday"]).name == "tuesday"
+
+
+@pytest.mark.parametrize("command", ["serve", "host"])
+def test_trust_proxy_names_proxies_and_refuses_what_is_no_address(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = build_parser().parse_args(
+        [command, "--trust-proxy", "10.0.0.5", "--trust-proxy", "2001:db8::/48"]
+    )
+    assert args.trust_proxy == ["10.0.0.5", "2001:db8::/48"]
+    trusted = proxy.trusting(RelayConfig(), args).trusted_proxies
+    assert trusted == ("10.0.0.5", "2001:db8::/48")
+    assert build_parser().parse_args([command]).trust_proxy == []
+    with pytest.raises(SystemExit) as usage:
+        main([command, "--data-dir", str(tmp_path), "--trust-proxy", "the proxy"])
+    assert usage.value.code == 2
+    assert "--trust-proxy: not an address or network: 'the proxy'" in capsys.readouterr().err
 
 
 def test_join_rejects_an_address_it_cannot_use(capsys: pytest.CaptureFixture[str]) -> None:

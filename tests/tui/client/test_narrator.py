@@ -177,6 +177,13 @@ def test_settings_say_what_changed() -> None:
     ]
 
 
+def test_the_facilitator_is_told_why_the_waiting_room_turned_on() -> None:
+    event = SettingsChanged(replace(Settings(), waiting_room=True), SAM, after_removal=True)
+    (told_sam,) = texts(event, room(), SAM)
+    assert "someone was removed" in told_sam and "turn the waiting room off" in told_sam
+    assert texts(event, room(), DANA) == ["Newcomers now wait until a facilitator admits them."]
+
+
 def test_private_signals_are_for_facilitators() -> None:
     event = SignalSent(DANA, SignalKind.CHECK_IN, 1.0)
     assert told(event, room(), DANA) == [
