@@ -16,7 +16,8 @@
     │   └── FingerprintChanged   not the one remembered for this relay
     ├── TunnelError          tui.cli.tunnel: the --via tunnel could not be opened
     ├── TLSSetupError        server.tls: the relay's certificate cannot be made or loaded
-    └── StoreError           server.store: a room operation that cannot be done
+    ├── StoreError           server.store: a room operation that cannot be done
+    └── DataDirError         server.data_dir: the data folder is full, read-only or unusable
 
 ``Refused`` carries a stable ``code`` for programs and a ``message`` for people;
 the relay sends both back to the member in an ``Error`` frame. The classes

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from circle_room.server.config import RelayConfig
+from circle_room.server.data_dir import DataDirError
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store, StoreError, default_data_dir
 from circle_room.server.tls import TLSSetupError, own_certificate
@@ -350,7 +351,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    result: int = args.run(args)
+    try:
+        result: int = args.run(args)
+    except DataDirError as exc:
+        # A full or read-only disk is the host's to fix: say what to do, no traceback.
+        print(f"circle: {exc}", file=sys.stderr)
+        return 2
     return result
 
 
