@@ -47,6 +47,8 @@ class DataDirError(CircleError):
         super().__init__(f"Cannot use the data folder {path}: {advice}.")
         self.path = path
         self.problem = problem
+        self.detail = detail
+        """What the system said, for the relay's log."""
 
 
 def data_dir_error(path: Path, exc: BaseException) -> DataDirError:

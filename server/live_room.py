@@ -6,6 +6,11 @@ writes to SQLite, runs the grace timers and feeds frames through each
 member's ``Intake``. Nothing here awaits: each call runs between two awaits
 of the event loop, so no two changes interleave and no connection sees
 events out of order.
+
+A command or a join is saved before it is committed (``server.change``): if
+the disk fails, it is refused with ``not_saved`` and nothing changed. A fact
+about a connection is taken whatever the disk does, and told to everyone;
+the next save that works holds it too.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import broadcast
@@ -26,7 +32,10 @@ from circle_room.protocol.codec import encode
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import Error, Frame, Hello, Welcome
 from circle_room.protocol.model import Presence, Role, RoomState
+from circle_room.protocol.refusals import RefusalCode
+from circle_room.server.change import Change
 from circle_room.server.config import RelayConfig
+from circle_room.server.data_dir import DataDirError, Problem, data_dir_error
 from circle_room.server.decide import Disconnect, Expire, Reconnect
 from circle_room.server.effects import (
     Attach,
@@ -44,6 +53,13 @@ from circle_room.server.snapshot import CircleSnapshot
 from circle_room.server.store import RoomRecord, Store, hash_secret, new_secret
 
 log = logging.getLogger(__name__)
+
+NOT_SAVED = {
+    Problem.FULL: "The host's disk is full; nothing changed.",
+    Problem.READ_ONLY: "The host cannot save to its disk; nothing changed.",
+    Problem.UNUSABLE: "The host could not save this; nothing changed.",
+}
+"""What a member is told when their change could not be saved, by what went wrong."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,8 @@ class LiveRoom:
         self._intakes: dict[int, Intake] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._saving = True
+        """False since a save failed, until one works again: the disk's trouble is logged once."""
         if snapshot is not None:
             self._perform(self.core.restore(snapshot, clock()))
 
@@ -116,7 +134,8 @@ class LiveRoom:
         """Seat a new member and welcome them; raise ``Refused`` if they cannot join."""
         token = new_secret()
         token_hash = hash_secret(token)
-        effects = self.core.join(hello.name, role, hello.agreed, token_hash, self._clock())
+        change = self.core.plan_join(hello.name, role, hello.agreed, token_hash, self._clock())
+        effects = self._commit(change)
         return self._seat(_Arrival(ws, token, hello.version), token_hash, effects)
 
     def resume(self, ws: Connection, hello: Hello) -> int | None:
@@ -157,7 +176,7 @@ class LiveRoom:
                 self._close(ws, CloseCode.POLICY, "too many bad or excess frames")
             return
         try:
-            effects = self.core.execute(member_id, taken.command, now)
+            effects = self._commit(self.core.plan(member_id, taken.command, now))
         except Refused as refused:
             self.send(ws, Error(taken.ref, refused.code, refused.message, refused.retry_after))
             return
@@ -185,6 +204,8 @@ class LiveRoom:
                 readers = effect.readers
                 broadcast([ws for m, ws in self._links.items() if m in readers], effect.data)
             elif isinstance(effect, Save):
+                # A fact, which happened whether or not the disk can hold it:
+                # everyone is told, and the next save that works holds it too.
                 self._save(effect)
             elif isinstance(effect, Attach):
                 self._attach(effect)
@@ -203,12 +224,39 @@ class LiveRoom:
                 self._cancel_grace(effect.member_id)
                 self._intakes.pop(effect.member_id, None)
 
-    def _save(self, save: Save) -> None:
+    def _commit(self, change: Change) -> list[Effect]:
+        """Save ``change`` if it must be, then commit it; raise ``Refused`` if it cannot be."""
+        if change.save is not None:
+            problem = self._save(change.save)
+            if problem is not None:
+                # Dropped: the room, its seq and its log are as they were.
+                raise Refused(RefusalCode.NOT_SAVED, NOT_SAVED[problem])
+        return self.core.commit(change)
+
+    def _save(self, save: Save) -> Problem | None:
+        """Store ``save``; None if that worked, else what is wrong with the disk."""
         try:
             self._store.save_meeting(self.name, save.circle, save.settings)
-        except (sqlite3.Error, OSError) as exc:
-            # The meeting goes on; only a crash before the next save loses this.
-            log.error("room %s: could not save the circle: %s", self.name, exc)
+        except (DataDirError, sqlite3.Error, OSError) as exc:
+            failed = exc if isinstance(exc, DataDirError) else data_dir_error(self._folder, exc)
+            if self._saving:
+                log.error(
+                    "room %s: cannot save to %s (%s: %s); changes are refused until it can",
+                    self.name,
+                    failed.path,
+                    failed.problem.value,
+                    failed.detail,
+                )
+            self._saving = False
+            return failed.problem
+        if not self._saving:
+            log.warning("room %s: saving works again", self.name)
+        self._saving = True
+        return None
+
+    @property
+    def _folder(self) -> Path:
+        return Path(self._store.path).parent
 
     def _attach(self, attach: Attach) -> None:
         arrival = self._arriving.pop(attach.token_hash, None)
