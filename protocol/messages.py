@@ -54,6 +54,7 @@ from circle_room.protocol.control import (
     Error,
     Greeting,
     Hello,
+    Hidden,
     Resume,
     Snapshot,
     Welcome,
@@ -106,6 +107,7 @@ __all__ = [
     "HandRaised",
     "HandsCleared",
     "Hello",
+    "Hidden",
     "Leave",
     "Lock",
     "LockChanged",
@@ -165,4 +167,4 @@ class EventFrame:
     event: Event
 
 
-Frame = Greeting | Hello | Welcome | Error | Snapshot | CommandFrame | EventFrame
+Frame = Greeting | Hello | Welcome | Error | Snapshot | Hidden | CommandFrame | EventFrame

@@ -42,6 +42,9 @@ class Deliver:
     readers: frozenset[int]
     data: bytes
     """One encoded frame; the same bytes object for every reader (encoded once)."""
+    gapless_only: bool = False
+    """Only to the connections that asked for ``Hidden`` frames (``Hello.gapless``):
+    ``data`` is the ``Hidden`` that stands in for an event the readers may not see."""
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ class _Arrival:
     ws: Connection
     token: str
     version: int
+    gapless: bool
+    """It asked for a ``Hidden`` in place of each event it may not see."""
 
 
 class LiveRoom:
@@ -97,6 +99,8 @@ class LiveRoom:
         """Set when the relay shuts down: dropped connections are then not news."""
         self._links: dict[int, Connection] = {}
         """The connection of each seated member who has one."""
+        self._gapless: set[int] = set()
+        """Members whose connection asked for ``Hidden`` frames."""
         self._arriving: dict[str, _Arrival] = {}
         self._intakes: dict[int, Intake] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
@@ -136,17 +140,18 @@ class LiveRoom:
         token_hash = hash_secret(token)
         change = self.core.plan_join(hello.name, role, hello.agreed, token_hash, self._clock())
         effects = self._commit(change)
-        return self._seat(_Arrival(ws, token, hello.version), token_hash, effects)
+        return self._seat(_Arrival(ws, token, hello.version, hello.gapless), token_hash, effects)
 
     def resume(self, ws: Connection, hello: Hello) -> int | None:
         """Give a returning member their seat back, or None if it is gone."""
         assert hello.resume is not None
         resume = hello.resume
         token_hash = hash_secret(resume.token)
-        effects = self.core.resume(token_hash, resume.epoch, resume.seq)
+        effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless)
         if effects is None:
             return None
-        member_id = self._seat(_Arrival(ws, resume.token, hello.version), token_hash, effects)
+        arrival = _Arrival(ws, resume.token, hello.version, hello.gapless)
+        member_id = self._seat(arrival, token_hash, effects)
         if self.state.members[member_id].presence is Presence.AWAY:
             self._perform(self.core.observe(member_id, Reconnect(), self._clock()))
         return member_id
@@ -202,6 +207,8 @@ class LiveRoom:
         for effect in effects:
             if isinstance(effect, Deliver):
                 readers = effect.readers
+                if effect.gapless_only:
+                    readers = readers & self._gapless
                 broadcast([ws for m, ws in self._links.items() if m in readers], effect.data)
             elif isinstance(effect, Save):
                 # A fact, which happened whether or not the disk can hold it:
@@ -221,6 +228,7 @@ class LiveRoom:
             elif isinstance(effect, CancelGrace):
                 self._cancel_grace(effect.member_id)
             elif isinstance(effect, Vacate):
+                self._gapless.discard(effect.member_id)
                 self._cancel_grace(effect.member_id)
                 self._intakes.pop(effect.member_id, None)
 
@@ -270,12 +278,17 @@ class LiveRoom:
             seq=attach.seq,
             resumed=attach.resumed,
             state=attach.state,
+            gapless=arrival.gapless,
         )
         ws = arrival.ws
         self.send(ws, welcome)
         for data in attach.replay:
             broadcast([ws], data)
         self._links[attach.member_id] = ws
+        if arrival.gapless:
+            self._gapless.add(attach.member_id)
+        else:
+            self._gapless.discard(attach.member_id)
         self._intakes.setdefault(attach.member_id, Intake(self._config))
 
     def _cancel_grace(self, member_id: int) -> None:

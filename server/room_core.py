@@ -38,10 +38,12 @@ from collections.abc import Mapping
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import LocalProtocolError, Refused, RemoteProtocolError
+from circle_room.protocol.errors import OutOfOrder as OutOfOrder  # Raised by ``follow``.
 from circle_room.protocol.messages import (
     Command,
     Event,
     EventFrame,
+    Hidden,
     MemberAdmitted,
     MemberJoined,
     MemberLeft,
@@ -55,6 +57,7 @@ from circle_room.protocol.messages import (
 from circle_room.protocol.model import LeaveReason, Member, Presence, Role, RoomState, Settings
 from circle_room.protocol.room import apply
 from circle_room.server.audience import (
+    EVERYONE,
     Audience,
     Scope,
     admitted,
@@ -84,15 +87,6 @@ _NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount, SignalSent)
 
 Fact = Disconnect | Reconnect | Expire
 """What the shell observes about a member's connection."""
-
-
-class OutOfOrder(RemoteProtocolError):
-    """An event from the room's log is not the one after the last applied: a gap or a repeat."""
-
-    def __init__(self, expected: int, got: int) -> None:
-        super().__init__(f"expected the event at seq {expected}, got seq {got}")
-        self.expected = expected
-        self.got = got
 
 
 class RoomCore:
@@ -215,12 +209,15 @@ class RoomCore:
         self._step(draft, frame.event, data, token_hash, effects)
         return self.commit(draft.finish(None, effects))
 
-    def resume(self, token_hash: str, epoch: str, seq: int) -> list[Effect] | None:
+    def resume(
+        self, token_hash: str, epoch: str, seq: int, gapless: bool = False
+    ) -> list[Effect] | None:
         """Give a returning member their place back, or None if it is gone.
 
         ``epoch`` and ``seq`` are the last ones the member's client saw. The
         ``Attach`` replays what they missed if this log still holds all of it,
-        else welcomes them with the room as it is now. The shell then reports
+        else welcomes them with the room as it is now; ``gapless`` replays a
+        ``Hidden`` for each event they may not see. The shell then reports
         ``Reconnect`` to the deciding node if the member was away.
         """
         place = self.places.find(token_hash)
@@ -239,7 +236,12 @@ class RoomCore:
         after = max(seq, place.since)
         if epoch == self.epoch and first - 1 <= after <= self.seq:
             entries = itertools.islice(self.log, max(0, after + 1 - first), None)
-            replay = tuple(e.data for e in entries if self._sees(member_id, e))
+            if gapless:
+                replay = tuple(
+                    e.data if self._sees(member_id, e) else encode(Hidden(e.seq)) for e in entries
+                )
+            else:
+                replay = tuple(e.data for e in entries if self._sees(member_id, e))
             effects.append(Attach(member_id, token_hash, self.epoch, after, True, None, replay))
         else:
             view = view_for(self.state, member_id)
@@ -299,6 +301,11 @@ class RoomCore:
         joiner = token_hash if isinstance(event, MemberJoined) else ""
         draft.entries.append(LogEntry(seq, audience, data, private, joiner))
         out.append(Deliver(readers, data))
+        if private is not None:
+            # Everyone else in the circle who asked is told the seq is taken.
+            others = self._readers(EVERYONE, state) - readers
+            if others:
+                out.append(Deliver(others, encode(Hidden(seq)), gapless_only=True))
         if isinstance(event, MemberJoined):
             if token_hash:
                 member_id = event.member.id

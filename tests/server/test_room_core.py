@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from circle_room.protocol.close_codes import CloseCode
-from circle_room.protocol.codec import decode
+from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
     Admit,
     ChangeSettings,
     EventFrame,
+    Hidden,
     Lock,
     MemberAway,
     MemberBack,
@@ -186,12 +187,14 @@ def test_an_admitted_member_gets_the_whole_circle(core: RoomCore) -> None:
 def test_a_signal_reaches_the_facilitators_and_its_sender_only(core: RoomCore) -> None:
     fran = seat(core, "Fran", Role.FACILITATOR)
     ana = seat(core, "Ana")
-    seat(core, "Ben")
-    [deliver] = core.execute(ana, SendSignal(SignalKind.CHECK_IN), NOW)
-    assert isinstance(deliver, Deliver)
+    ben = seat(core, "Ben")
+    deliver, hidden = core.execute(ana, SendSignal(SignalKind.CHECK_IN), NOW)
+    assert isinstance(deliver, Deliver) and not deliver.gapless_only
     assert deliver.readers == {fran, ana}
     assert core.log[-1].readers == {fran, ana}
     assert [type(e) for e in events_in([deliver])] == [SignalSent]
+    # The others learn only that this seq is taken, if they asked to.
+    assert hidden == Deliver(frozenset({ben}), encode(Hidden(core.seq)), gapless_only=True)
 
 
 def test_a_removed_member_hears_it_then_is_closed_and_forgotten(core: RoomCore) -> None:

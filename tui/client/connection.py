@@ -23,12 +23,14 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from circle_room.protocol.close_codes import FINAL, CloseCode
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import ClientClosed, DecodeError, JoinRefused, RemoteProtocolError
+from circle_room.protocol.handoff import FRESH_EPOCH
 from circle_room.protocol.messages import (
     Command,
     CommandFrame,
     Error,
     EventFrame,
     Greeting,
+    Hidden,
     Leave,
     Resume,
     Snapshot,
@@ -236,13 +238,18 @@ class CircleClient(Commands):
         while True:
             ws = self._ws
             assert ws is not None
-            code, reason = 1006, "connection lost"
+            code, reason, stale = 1006, "connection lost", None
             try:
                 async for data in ws:
                     if isinstance(data, bytes):
                         self._on_frame(data)
             except ConnectionClosed:
                 pass
+            except RemoteProtocolError as gap:
+                # ``OutOfOrder``: something for us never came. Resume from our
+                # last seq; if that did not help, take the room as it is now.
+                stale, reason = ws, f"catching up: {gap}"
+                self.epoch = FRESH_EPOCH if self.meeting.misses > 1 else self.epoch
             if ws.close_code is not None:
                 code, reason = ws.close_code, ws.close_reason or reason
             if self._closing:
@@ -250,6 +257,8 @@ class CircleClient(Commands):
             elif code in FINAL:
                 self._set_status(Status.CLOSED, detail=reason, close=CloseCode(code))
             elif await self._reconnect(reason):
+                if stale is not None:
+                    stale.transport.abort()  # The relay has replaced it already.
                 continue
             self._updates.put_nowait(None)
             return
@@ -295,6 +304,8 @@ class CircleClient(Commands):
                 self._push(received)
         elif isinstance(frame, Snapshot):
             self._push(self.meeting.resync(frame.state, frame.seq, gap=False))
+        elif isinstance(frame, Hidden):
+            self.meeting.hidden(frame.seq)
         elif isinstance(frame, Error):
             self._push(frame)
 
