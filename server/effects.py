@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from circle_room.protocol.model import RoomState, Settings
+from circle_room.protocol.model import LeaveReason, RoomState, Settings
 from circle_room.server.snapshot import CircleSnapshot
 
 
@@ -97,6 +97,8 @@ class Vacate:
     """The seat is gone for good: forget what was kept for it (grace timer, rate limits)."""
 
     member_id: int
+    reason: LeaveReason = LeaveReason.LEFT
+    """Why the member left, for the relay's log."""
 
 
 Effect = Save | Deliver | Attach | Close | StartGrace | CancelGrace | Vacate

@@ -178,6 +178,10 @@ class Relay:
             try:
                 async for data in ws:
                     room.handle(member_id, ws, data)
+                    # Let the loop run between two frames: a flood cannot hold it,
+                    # and a connection that died as we wrote to it is seen closed
+                    # before we write again (asyncio logs every write to a dead one).
+                    await asyncio.sleep(0)
             finally:
                 room.disconnected(member_id, ws)
         except ConnectionClosed:
@@ -246,5 +250,8 @@ class Relay:
 
     @staticmethod
     async def _refuse(ws: ServerConnection, code: int, refused: Refused) -> None:
+        path = ws.request.path if ws.request else "?"
+        peer = ws.remote_address[0] if ws.remote_address else "?"
+        log.info("%s: refused %s: %s (close %d)", path, peer, refused.code, code)
         LiveRoom.send(ws, Error(0, refused.code, refused.message, refused.retry_after))
         await ws.close(code, refused.code)

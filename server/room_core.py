@@ -330,7 +330,7 @@ class RoomCore:
             out.append(Close(member_id, CloseCode.REMOVED, "removed from this meeting"))
         else:
             out.append(Close(member_id, CloseCode.LEFT, "left"))
-        out.append(Vacate(member_id))
+        out.append(Vacate(member_id, event.reason))
 
     @staticmethod
     def _restart_needs(event: Event, state: RoomState) -> bool:

@@ -149,7 +149,7 @@ def test_every_structural_change_is_saved_before_anything_is_delivered(core: Roo
     effects += core.execute(fran, Remove(ana), NOW)
     saves = [i for i, e in enumerate(effects) if isinstance(e, Save)]
     assert saves == [0, 2, 4]
-    assert effects[-1] == Vacate(ana)
+    assert effects[-1] == Vacate(ana, LeaveReason.REMOVED)
 
 
 def test_new_settings_are_saved_with_the_circle_in_one_effect(core: RoomCore) -> None:
@@ -217,7 +217,10 @@ def test_when_the_last_member_leaves_the_circle_is_cleared(core: RoomCore) -> No
     effects += core.observe(fran, Expire(), NOW + 60)
     assert Save(None) in effects
     assert core.state.removed == frozenset(), "removals end with the meeting"
-    assert effects[-2:] == [Close(fran, CloseCode.LEFT, "left"), Vacate(fran)]
+    assert effects[-2:] == [
+        Close(fran, CloseCode.LEFT, "left"),
+        Vacate(fran, LeaveReason.TIMED_OUT),
+    ]
 
 
 # --- connections come and go -----------------------------------------------------------
@@ -331,7 +334,7 @@ def test_a_restored_circle_waits_for_everyone_to_come_back() -> None:
     ]
     assert ben not in core.state.members, "no token, no way back"
     assert {m.presence for m in core.state.members.values()} == {Presence.AWAY}
-    assert Vacate(ben) in effects
+    assert Vacate(ben, LeaveReason.TIMED_OUT) in effects
     resumed = core.resume("h-Ana", "the old epoch", 3)
     assert resumed is not None and isinstance(resumed[-1], Attach)
     assert resumed[-1].state is not None and not resumed[-1].resumed

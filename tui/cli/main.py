@@ -70,6 +70,8 @@ def _room_list(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    # The relay's own log: one line per thing that happens to a seat (no names, no shares).
+    logging.getLogger("circle_room").setLevel(logging.INFO)
     store = Store(_data_dir(args))
     try:
         relay_tls = tls.choose(args, _data_dir(args))

@@ -14,9 +14,9 @@ import pytest
 from websockets.asyncio.connection import Connection
 
 from circle_room.protocol.codec import decode
-from circle_room.protocol.messages import EventFrame, LockChanged, MemberAway
+from circle_room.protocol.messages import EventFrame, LockChanged, MemberAway, SignalSent
 from circle_room.protocol.model import SignalKind
-from circle_room.server import live_room
+from circle_room.server import feed
 from circle_room.tui.client.connection import Resynced, Status, StatusChanged
 from tests.server.support import JoinFn, Peer, RunningRelay, all_see, assert_same_room, settle
 
@@ -33,7 +33,7 @@ def lose_one_frame_for(
     monkeypatch: pytest.MonkeyPatch,
 ) -> list[int]:
     """Make the relay drop the first frame ``lost(frame)`` picks on its way to ``victim()``."""
-    real = live_room.broadcast
+    real = feed.broadcast
     dropped: list[int] = []
 
     def broadcast(connections: Iterable[Connection], data: bytes) -> None:
@@ -46,7 +46,7 @@ def lose_one_frame_for(
                 dropped.append(frame.seq)
         real(targets, data)
 
-    monkeypatch.setattr(live_room, "broadcast", broadcast)
+    monkeypatch.setattr(feed, "broadcast", broadcast)
     return dropped
 
 
@@ -57,7 +57,7 @@ async def test_a_member_who_misses_an_event_resumes_and_gets_it(
     ana = await join(relay.url, "Ana")
     room = relay.room
     dropped = lose_one_frame_for(
-        lambda: room._links.get(ana.id), lambda e: isinstance(e, LockChanged), monkeypatch
+        lambda: room.connection(ana.id), lambda e: isinstance(e, LockChanged), monkeypatch
     )
     await fran.client.lock()
     await fran.client.raise_hand()
@@ -109,9 +109,11 @@ async def test_private_events_are_never_taken_for_a_loss(relay: RunningRelay, jo
         await ben.client.signal(SignalKind.CHECK_IN)
         await ana.client.me_too(False)
     await ana.client.signal(SignalKind.OK)
+    await fran.wait(lambda: len(fran.events(SignalSent)) == 4, "every signal")
+    # Last, something for everyone: each member's seq must then be the relay's.
     await fran.client.yield_stick()
-    await fran.wait(lambda: fran.state.turn is None, "the stick yielded")
-    await all_see(peers, lambda p: p.client.seq == relay.room.seq, "every seq")
+    await all_see(peers, lambda p: p.state.turn is None, "the stick yielded")
     for peer in peers:
+        assert peer.client.seq == relay.room.seq, peer
         assert reconnects(peer) == 0, peer
         assert_same_room(peer, relay.room)
