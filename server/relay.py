@@ -29,6 +29,7 @@ from circle_room.protocol.errors import DecodeError, Refused
 from circle_room.protocol.messages import Error, Greeting, Hello
 from circle_room.protocol.model import Role
 from circle_room.server.config import RelayConfig
+from circle_room.server.data_dir import DataDirError
 from circle_room.server.guard import MAX_HASHING, Guard
 from circle_room.server.live_room import LiveRoom
 from circle_room.server.passcode_cache import PasscodeCache
@@ -140,7 +141,12 @@ class Relay:
             )
         await self.close()
         for name in self.rooms:
-            self.store.clear_circle(name)
+            try:
+                self.store.clear_circle(name)
+            except DataDirError as exc:
+                # The meeting is over for everyone all the same; the next relay
+                # on this folder will restore a circle nobody comes back to.
+                log.warning("room %s: could not clear the ended circle: %s", name, exc.detail)
 
     def room(self, name: str) -> LiveRoom | None:
         room = self.rooms.get(name)

@@ -16,6 +16,7 @@ from circle_room.protocol.errors import JoinRefused
 from circle_room.protocol.messages import LowerHand, MemberAway
 from circle_room.protocol.model import Presence, Settings
 from circle_room.protocol.refusals import RefusalCode
+from circle_room.server.data_dir import DataDirError, Problem
 from circle_room.server.store import Store
 from circle_room.tui.client.connection import Status
 from tests.server.support import (
@@ -179,3 +180,17 @@ async def test_a_store_failing_on_the_nth_write_leaves_nobody_out_of_step(
     await all_see(peers, lambda p: p.client.seq == relay.room.seq, "Fran's hand")
     circle = relay.relay.store.load_circle(ROOM)
     assert circle is not None and circle.state == relay.room.state
+
+
+async def test_ending_a_meeting_on_a_full_disk_ends_it_all_the_same(
+    relay: RunningRelay, join: JoinFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fran = await join(relay.url, "Fran", key=relay.key)
+    store = relay.relay.store
+
+    def full(room: str) -> None:
+        raise DataDirError(store.path.parent, Problem.FULL, "database or disk is full")
+
+    monkeypatch.setattr(store, "clear_circle", full)
+    await relay.relay.end_meeting()
+    await fran.wait(lambda: fran.client.status is Status.CLOSED, "the meeting over")
