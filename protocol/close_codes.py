@@ -29,6 +29,9 @@ class CloseCode(enum.IntEnum):
     """A newer connection of the same member took over."""
     REMOVED = 4011
     """Removed from the meeting, or denied from the waiting room."""
+    BEHIND = 4012
+    """Too much was waiting to be sent to this connection (a reader that cannot
+    keep up): the seat is kept for the grace period; resume to catch up."""
 
 
 FINAL = frozenset(

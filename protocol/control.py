@@ -80,6 +80,9 @@ class Hello:
     It stands in for the passcode for the one name it was minted for. Other
     clients never have one and leave it out.
     """
+    gapless: bool = False
+    """Send a ``Hidden`` in place of each event not addressed to this member, so
+    that a gap in ``seq`` always means something was lost (and calls for a resume)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,9 @@ class Welcome:
 
     A waiting member's holds only the settings and themself.
     """
+    gapless: bool = False
+    """The relay will send a ``Hidden`` for each event not addressed to you (you
+    asked, with ``Hello.gapless``): from now on a gap in ``seq`` is a loss."""
 
 
 @dataclass(frozen=True)
@@ -144,5 +150,19 @@ class Snapshot:
     """The room as this member may see it."""
 
 
-Control = Greeting | Hello | Welcome | Error | Snapshot
-CONTROL_TYPES: tuple[type, ...] = (Greeting, Hello, Welcome, Error, Snapshot)
+@dataclass(frozen=True)
+class Hidden:
+    """Relay -> client: event ``seq`` happened but is not for you (a private one).
+
+    Sent only to a member who asked with ``Hello.gapless``, in place of each
+    event that goes to others only, while they are in the circle. It carries
+    nothing of the event: only that the seq is taken, so a gap is never normal.
+    """
+
+    TAG: ClassVar[int] = 6
+    seq: int
+    """The seq of the event this stands in for: set your seq to it."""
+
+
+Control = Greeting | Hello | Welcome | Error | Snapshot | Hidden
+CONTROL_TYPES: tuple[type, ...] = (Greeting, Hello, Welcome, Error, Snapshot, Hidden)

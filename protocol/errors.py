@@ -5,7 +5,7 @@
     CircleError
     ├── LocalProtocolError   you misused this library (a bug on our side)
     ├── RemoteProtocolError  the peer sent something we cannot accept
-    │   ├── OutOfOrder       server.room_core: a log event that does not follow the last
+    │   ├── OutOfOrder       an event that does not follow the last: a gap or a repeat
     │   └── DecodeError      bytes that are not a valid Circle message
     ├── Refused              a well-formed command the room does not allow
     │   ├── TooManyAttempts  server.guard: no guess from this address, or at this room, now
@@ -16,7 +16,8 @@
     │   └── FingerprintChanged   not the one remembered for this relay
     ├── TunnelError          tui.cli.tunnel: the --via tunnel could not be opened
     ├── TLSSetupError        server.tls: the relay's certificate cannot be made or loaded
-    └── StoreError           server.store: a room operation that cannot be done
+    ├── StoreError           server.store: a room operation that cannot be done
+    └── DataDirError         server.data_dir: the data folder is full, read-only or unusable
 
 ``Refused`` carries a stable ``code`` for programs and a ``message`` for people;
 the relay sends both back to the member in an ``Error`` frame. The classes
@@ -50,6 +51,20 @@ class RemoteProtocolError(CircleError):
 
 class DecodeError(RemoteProtocolError):
     """The bytes received are not a valid Circle message."""
+
+
+class OutOfOrder(RemoteProtocolError):
+    """An event is not the one after the last applied: a gap or a repeat.
+
+    A relay node following a room's log raises it (``server.room_core``), and
+    so does a client that asked for every seq (``Hello.gapless``) and finds
+    one missing (``tui.client.model``).
+    """
+
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(f"expected the event at seq {expected}, got seq {got}")
+        self.expected = expected
+        self.got = got
 
 
 class Refused(CircleError):

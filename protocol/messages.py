@@ -56,6 +56,7 @@ from circle_room.protocol.control import (
     Error,
     Greeting,
     Hello,
+    Hidden,
     Resume,
     Snapshot,
     Welcome,
@@ -110,6 +111,7 @@ __all__ = [
     "HandRaised",
     "HandsCleared",
     "Hello",
+    "Hidden",
     "Leave",
     "Lock",
     "LockChanged",
@@ -171,4 +173,4 @@ class EventFrame:
     event: Event
 
 
-Frame = Greeting | Hello | Welcome | Error | Snapshot | CommandFrame | EventFrame
+Frame = Greeting | Hello | Welcome | Error | Snapshot | Hidden | CommandFrame | EventFrame

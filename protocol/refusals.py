@@ -59,6 +59,10 @@ class RefusalCode(str, enum.Enum):
     NO_ROUND = "no_round"
     BAD_SETTING = "bad_setting"
     UNKNOWN_COMMAND = "unknown_command"
+    NOT_SAVED = "not_saved"
+    """The host could not save the change (a full or read-only disk); nothing changed.
+
+    Also refuses a join (close 4003)."""
     # --- inside the relay only: never sent to a client ---
     ALREADY_AWAY = "already_away"
 

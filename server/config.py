@@ -32,6 +32,13 @@ class RelayConfig:
     ping_timeout: float | None = RELAY.timeout
     """Further seconds of silence before the member counts as gone (``None``:
     never). ``protocol.keepalive`` says why these two numbers."""
+    seat_buffer: int = 256 * 1024
+    """Bytes that may wait to be sent to one connection; past it, the relay stops
+    writing to it and closes it with 4012 (the seat is kept: it resumes later)."""
+    replay_stall: float = 60.0
+    """Seconds a resume's replay may wait for one frame to get out before 4012."""
+    close_timeout: float = 10.0
+    """Seconds a closing connection has to take its close frame before it is cut."""
     compression: bool = True
     share_rate: Rate = Rate(burst=5, per_second=1 / 3)
     hand_rate: Rate = Rate(burst=6, per_second=1 / 2)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from circle_room.protocol.model import RoomState, Settings
+from circle_room.protocol.model import LeaveReason, RoomState, Settings
 from circle_room.server.snapshot import CircleSnapshot
 
 
@@ -42,6 +42,9 @@ class Deliver:
     readers: frozenset[int]
     data: bytes
     """One encoded frame; the same bytes object for every reader (encoded once)."""
+    gapless_only: bool = False
+    """Only to the connections that asked for ``Hidden`` frames (``Hello.gapless``):
+    ``data`` is the ``Hidden`` that stands in for an event the readers may not see."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class Vacate:
     """The seat is gone for good: forget what was kept for it (grace timer, rate limits)."""
 
     member_id: int
+    reason: LeaveReason = LeaveReason.LEFT
+    """Why the member left, for the relay's log."""
 
 
 Effect = Save | Deliver | Attach | Close | StartGrace | CancelGrace | Vacate

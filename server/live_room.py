@@ -1,11 +1,21 @@
 """One live circle served over websockets: the shell around ``RoomCore``.
 
 ``server.room_core`` decides what happens and returns effects; this module
-performs them and does nothing else: it holds each member's connection,
-writes to SQLite, runs the grace timers and feeds frames through each
-member's ``Intake``. Nothing here awaits: each call runs between two awaits
-of the event loop, so no two changes interleave and no connection sees
-events out of order.
+performs them and does nothing else: it holds each member's connection (as a
+``server.feed.Feed``), writes to SQLite, runs the grace timers and feeds
+frames through each member's ``Intake``. Nothing here awaits: each call runs
+between two awaits of the event loop, so no two changes interleave and no
+connection sees events out of order.
+
+A command or a join is saved before it is committed (``server.change``): if
+the disk fails, it is refused with ``not_saved`` and nothing changed. A fact
+about a connection is taken whatever the disk does, and told to everyone;
+the next save that works holds it too.
+
+A connection that falls behind (``server.feed``) is closed with 4012 and its
+member is away from that moment, as if the link had dropped. The relay's log
+gets one line for each thing that happens to a seat (joins, resumes, leaves,
+closes with their code), naming members by id: never a name, never a share.
 """
 
 from __future__ import annotations
@@ -13,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +35,7 @@ from circle_room.protocol.codec import encode
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import Error, Frame, Hello, Welcome
 from circle_room.protocol.model import Presence, Role, RoomState
+from circle_room.server.change import Change
 from circle_room.server.config import RelayConfig
 from circle_room.server.decide import Disconnect, Expire, Reconnect
 from circle_room.server.effects import (
@@ -38,12 +48,23 @@ from circle_room.server.effects import (
     StartGrace,
     Vacate,
 )
+from circle_room.server.feed import Feed, close_within, deliver
 from circle_room.server.intake import Intake, Rejected
 from circle_room.server.room_core import LogEntry, RoomCore
+from circle_room.server.saving import Saver, not_saved
 from circle_room.server.snapshot import CircleSnapshot
 from circle_room.server.store import RoomRecord, Store, hash_secret, new_secret
 
 log = logging.getLogger(__name__)
+
+BEHIND = "too far behind; resume to catch up"
+"""The reason sent with close 4012."""
+
+
+def address(ws: Connection) -> str:
+    """The peer's address, for the log."""
+    remote = ws.remote_address
+    return str(remote[0]) if remote else "?"
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,8 @@ class _Arrival:
     ws: Connection
     token: str
     version: int
+    gapless: bool
+    """It asked for a ``Hidden`` in place of each event it may not see."""
 
 
 class LiveRoom:
@@ -72,19 +95,20 @@ class LiveRoom:
     ) -> None:
         self.name = record.name
         self.record = record
-        self._store = store
+        self._saver = Saver(store, record.name)
         self._config = config
         self._clock = clock
         # A new epoch per process: the log (and share text) dies with it.
         self.core = RoomCore(record.name, record.settings, config, secrets.token_hex(8))
         self.closing = False
         """Set when the relay shuts down: dropped connections are then not news."""
-        self._links: dict[int, Connection] = {}
+        self._links: dict[int, Feed] = {}
         """The connection of each seated member who has one."""
+        self._gapless: set[int] = set()
+        """Members whose connection asked for ``Hidden`` frames."""
         self._arriving: dict[str, _Arrival] = {}
         self._intakes: dict[int, Intake] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
         if snapshot is not None:
             self._perform(self.core.restore(snapshot, clock()))
 
@@ -108,7 +132,12 @@ class LiveRoom:
 
     def connections(self) -> list[Connection]:
         """Every open member connection of this room."""
-        return list(self._links.values())
+        return [feed.ws for feed in self._links.values()]
+
+    def connection(self, member_id: int) -> Connection | None:
+        """``member_id``'s connection, if they have one here."""
+        feed = self._links.get(member_id)
+        return feed.ws if feed is not None else None
 
     # --- seating a connection -----------------------------------------------------------
 
@@ -116,18 +145,27 @@ class LiveRoom:
         """Seat a new member and welcome them; raise ``Refused`` if they cannot join."""
         token = new_secret()
         token_hash = hash_secret(token)
-        effects = self.core.join(hello.name, role, hello.agreed, token_hash, self._clock())
-        return self._seat(_Arrival(ws, token, hello.version), token_hash, effects)
+        change = self.core.plan_join(hello.name, role, hello.agreed, token_hash, self._clock())
+        effects = self._commit(change)
+        member_id = self._seat(
+            _Arrival(ws, token, hello.version, hello.gapless), token_hash, effects
+        )
+        log.info("room %s: #%d joined as %s from %s", self.name, member_id, role.name, address(ws))
+        return member_id
 
     def resume(self, ws: Connection, hello: Hello) -> int | None:
         """Give a returning member their seat back, or None if it is gone."""
         assert hello.resume is not None
         resume = hello.resume
         token_hash = hash_secret(resume.token)
-        effects = self.core.resume(token_hash, resume.epoch, resume.seq)
+        effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless)
         if effects is None:
             return None
-        member_id = self._seat(_Arrival(ws, resume.token, hello.version), token_hash, effects)
+        arrival = _Arrival(ws, resume.token, hello.version, hello.gapless)
+        member_id = self._seat(arrival, token_hash, effects)
+        attach = next(e for e in effects if isinstance(e, Attach))
+        how = f"{len(attach.replay)} frames replayed" if attach.resumed else "the room anew"
+        log.info("room %s: #%d resumed from %s (%s)", self.name, member_id, address(ws), how)
         if self.state.members[member_id].presence is Presence.AWAY:
             self._perform(self.core.observe(member_id, Reconnect(), self._clock()))
         return member_id
@@ -145,32 +183,61 @@ class LiveRoom:
 
     def handle(self, member_id: int, ws: Connection, data: bytes | str) -> None:
         """One frame from a member: a command, or something that earns an error."""
+        feed = self._links.get(member_id)
+        if feed is None or feed.ws is not ws or feed.closing:
+            # Replaced, removed, behind or hung up on: we are closing this
+            # connection, and nothing it still sends counts. (A member who
+            # sends a command and closes is still heard: that is a goodbye.)
+            return
         now = self._clock()
-        intake = self._intakes.get(member_id)
-        if intake is None:
-            # The seat is gone and this connection is being closed.
-            intake = Intake(self._config)
+        intake = self._intakes.setdefault(member_id, Intake(self._config))
         taken = intake.take(data, now)
         if isinstance(taken, Rejected):
-            self.send(ws, taken.error)
+            self._reply(member_id, feed, taken.error)
             if taken.hang_up:
-                self._close(ws, CloseCode.POLICY, "too many bad or excess frames")
+                self._drop(member_id, CloseCode.POLICY, "too many bad or excess frames")
             return
         try:
-            effects = self.core.execute(member_id, taken.command, now)
+            effects = self._commit(self.core.plan(member_id, taken.command, now))
         except Refused as refused:
-            self.send(ws, Error(taken.ref, refused.code, refused.message, refused.retry_after))
+            error = Error(taken.ref, refused.code, refused.message, refused.retry_after)
+            self._reply(member_id, feed, error)
             return
         intake.accepted()
         self._perform(effects)
 
     def disconnected(self, member_id: int, ws: Connection) -> None:
         """The connection ``ws`` of ``member_id`` closed, for whatever reason."""
-        if self._links.get(member_id) is not ws:
-            return  # Replaced by a newer connection, or the seat is gone.
+        feed = self._links.get(member_id)
+        if feed is None or feed.ws is not ws:
+            return  # Replaced by a newer connection, dropped by us, or the seat is gone.
         del self._links[member_id]
+        feed.stop()
+        log.info("room %s: #%d disconnected (close %s)", self.name, member_id, ws.close_code)
         if not self.closing:
             self._perform(self.core.observe(member_id, Disconnect(), self._clock()))
+
+    def _drop(self, member_id: int, code: CloseCode, reason: str) -> None:
+        """Close ``member_id``'s connection ourselves; they are away from now on."""
+        feed = self._links.pop(member_id, None)
+        if feed is None:
+            return
+        backlog = feed.backlog()
+        feed.close(code, reason, self._config.close_timeout)
+        log.info(
+            "room %s: #%d closed with %d: %s (%d bytes waiting)",
+            self.name,
+            member_id,
+            code,
+            reason,
+            backlog,
+        )
+        if not self.closing:
+            self._perform(self.core.observe(member_id, Disconnect(), self._clock()))
+
+    def _fell_behind(self, member_id: int, feed: Feed) -> None:
+        if self._links.get(member_id) is feed:
+            self._drop(member_id, CloseCode.BEHIND, BEHIND)
 
     def _expire(self, member_id: int) -> None:
         self._timers.pop(member_id, None)
@@ -180,18 +247,24 @@ class LiveRoom:
     # --- performing the core's effects ------------------------------------------------------
 
     def _perform(self, effects: Iterable[Effect]) -> None:
+        behind: set[Feed] = set()
         for effect in effects:
             if isinstance(effect, Deliver):
                 readers = effect.readers
-                broadcast([ws for m, ws in self._links.items() if m in readers], effect.data)
+                if effect.gapless_only:
+                    readers = readers & self._gapless
+                feeds = [feed for m, feed in self._links.items() if m in readers]
+                behind.update(deliver(feeds, effect.data))
             elif isinstance(effect, Save):
-                self._save(effect)
+                # A fact, which happened whether or not the disk can hold it:
+                # everyone is told, and the next save that works holds it too.
+                self._saver.save(effect)
             elif isinstance(effect, Attach):
                 self._attach(effect)
             elif isinstance(effect, Close):
-                ws = self._links.pop(effect.member_id, None)
-                if ws is not None:
-                    self._close(ws, effect.code, effect.reason)
+                feed = self._links.pop(effect.member_id, None)
+                if feed is not None:
+                    feed.close(effect.code, effect.reason, self._config.close_timeout)
             elif isinstance(effect, StartGrace):
                 self._cancel_grace(effect.member_id)
                 loop = asyncio.get_running_loop()
@@ -200,15 +273,24 @@ class LiveRoom:
             elif isinstance(effect, CancelGrace):
                 self._cancel_grace(effect.member_id)
             elif isinstance(effect, Vacate):
+                self._gapless.discard(effect.member_id)
                 self._cancel_grace(effect.member_id)
                 self._intakes.pop(effect.member_id, None)
+                reason = effect.reason.name
+                log.info("room %s: #%d left (%s)", self.name, effect.member_id, reason)
+        # After the whole change: whoever could not take it is away from now on.
+        for member_id, feed in list(self._links.items()):
+            if feed in behind:
+                self._drop(member_id, CloseCode.BEHIND, BEHIND)
 
-    def _save(self, save: Save) -> None:
-        try:
-            self._store.save_meeting(self.name, save.circle, save.settings)
-        except (sqlite3.Error, OSError) as exc:
-            # The meeting goes on; only a crash before the next save loses this.
-            log.error("room %s: could not save the circle: %s", self.name, exc)
+    def _commit(self, change: Change) -> list[Effect]:
+        """Save ``change`` if it must be, then commit it; raise ``Refused`` if it cannot be."""
+        if change.save is not None:
+            problem = self._saver.save(change.save)
+            if problem is not None:
+                # Dropped: the room, its seq and its log are as they were.
+                raise not_saved(problem)
+        return self.core.commit(change)
 
     def _attach(self, attach: Attach) -> None:
         arrival = self._arriving.pop(attach.token_hash, None)
@@ -222,12 +304,23 @@ class LiveRoom:
             seq=attach.seq,
             resumed=attach.resumed,
             state=attach.state,
+            gapless=arrival.gapless,
         )
-        ws = arrival.ws
-        self.send(ws, welcome)
-        for data in attach.replay:
-            broadcast([ws], data)
-        self._links[attach.member_id] = ws
+        member_id = attach.member_id
+        config = self._config
+        feed = Feed(
+            arrival.ws,
+            config.seat_buffer,
+            config.replay_stall,
+            lambda late: self._fell_behind(member_id, late),
+        )
+        deliver([feed], encode(welcome))
+        feed.replay(attach.replay)
+        self._links[attach.member_id] = feed
+        if arrival.gapless:
+            self._gapless.add(attach.member_id)
+        else:
+            self._gapless.discard(attach.member_id)
         self._intakes.setdefault(attach.member_id, Intake(self._config))
 
     def _cancel_grace(self, member_id: int) -> None:
@@ -239,11 +332,15 @@ class LiveRoom:
 
     @staticmethod
     def send(ws: Connection, frame: Frame) -> None:
-        """Queue one frame now, without awaiting, so ordering with broadcasts holds."""
-        broadcast([ws], encode(frame))
+        """Queue one frame now to a connection not (yet) seated, unless it is closing."""
+        if not ws.transport.is_closing():
+            broadcast([ws], encode(frame))
 
-    def _close(self, ws: Connection, code: int, reason: str) -> None:
-        # Closing awaits; as a task it runs after the frames queued before it.
-        task = asyncio.get_running_loop().create_task(ws.close(code, reason))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def close(self, ws: Connection, code: int, reason: str) -> None:
+        """Close a connection not (yet) seated, for good within the close timeout."""
+        close_within(ws, code, reason, self._config.close_timeout)
+
+    def _reply(self, member_id: int, feed: Feed, frame: Frame) -> None:
+        """Send ``frame`` to ``member_id`` alone, after what is already on its way."""
+        if deliver([feed], encode(frame)):
+            self._drop(member_id, CloseCode.BEHIND, BEHIND)

@@ -29,7 +29,6 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 from websockets.asyncio.connection import Connection
-from websockets.asyncio.server import broadcast
 
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import decode
@@ -38,6 +37,7 @@ from circle_room.protocol.messages import Error, Hello
 from circle_room.protocol.model import Presence, Role
 from circle_room.server.config import RelayConfig
 from circle_room.server.effects import Attach
+from circle_room.server.feed import deliver
 from circle_room.server.intake import Rejected
 from circle_room.server.live_room import LiveRoom, _Arrival
 from circle_room.server.node_commands import Forwarded, JoinAsked, NodeCommand, Seen
@@ -81,6 +81,8 @@ class NodeRoom(LiveRoom):
         rlog: RoomLog,
     ) -> None:
         super().__init__(record, store, config, clock)
+        self._store = store
+        """Where the owner saves the circle (the shell's own saves are its ``Saver``'s)."""
         self._node = node
         self.rlog = rlog
         self.owner: RoomOwner | None = None
@@ -161,8 +163,8 @@ class NodeRoom(LiveRoom):
 
     async def _restart(self, why: str) -> None:
         log.warning("room %s: rebuilding: %s", self.name, why)
-        for ws in self.connections():
-            self._close(ws, CloseCode.GOING_AWAY, "resume, please")
+        for feed in self._links.values():
+            feed.close(CloseCode.GOING_AWAY, "resume, please", self._config.close_timeout)
         self._links.clear()
         await self._rebuild()
         self._moved.set()
@@ -263,7 +265,7 @@ class NodeRoom(LiveRoom):
         token = new_secret()
         token_hash = hash_secret(token)
         seated = asyncio.get_running_loop().create_future()
-        self._arriving[token_hash] = _Arrival(ws, token, hello.version)
+        self._arriving[token_hash] = _Arrival(ws, token, hello.version, hello.gapless)
         self._joining[token_hash] = seated
         self._node.send(self.rlog, JoinAsked(hello.name, role, hello.agreed, token_hash))
         try:
@@ -282,9 +284,9 @@ class NodeRoom(LiveRoom):
             if isinstance(frame, Error) and not seated.done():
                 seated.set_exception(Refused(frame.code, frame.message, frame.retry_after))
             return
-        ws = self._links.get(int(key)) if key.isdigit() else None
-        if ws is not None:
-            broadcast([ws], error)
+        feed = self._links.get(int(key)) if key.isdigit() else None
+        if feed is not None:
+            deliver([feed], error)
 
     def replaced(self, member_id: int) -> None:
         """The member resumed on another node: close their stale connection here with 4010.
@@ -292,17 +294,21 @@ class NodeRoom(LiveRoom):
         The link goes first, so its closing tells the owner nothing: the member
         is not away, only elsewhere.
         """
-        ws = self._links.pop(member_id, None)
-        if ws is not None:
-            self._close(ws, CloseCode.REPLACED, "replaced by a newer connection")
+        feed = self._links.pop(member_id, None)
+        if feed is not None:
+            feed.close(
+                CloseCode.REPLACED, "replaced by a newer connection", self._config.close_timeout
+            )
 
     def resume(self, ws: Connection, hello: Hello) -> int | None:
         assert hello.resume is not None
         token_hash = hash_secret(hello.resume.token)
-        effects = self.core.resume(token_hash, hello.resume.epoch, hello.resume.seq)
+        resume = hello.resume
+        effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless)
         if effects is None:
             return None
-        member_id = self._seat(_Arrival(ws, hello.resume.token, hello.version), token_hash, effects)
+        arrival = _Arrival(ws, resume.token, hello.version, hello.gapless)
+        member_id = self._seat(arrival, token_hash, effects)
         if self.state.members[member_id].presence is Presence.AWAY:
             self._node.send(self.rlog, Seen(member_id, back=True))
         return member_id
@@ -317,23 +323,26 @@ class NodeRoom(LiveRoom):
                 seated.set_result(attach.member_id)
 
     def handle(self, member_id: int, ws: Connection, data: bytes | str) -> None:
+        feed = self._links.get(member_id)
         intake = self._intakes.get(member_id)
-        if intake is None:
-            return  # The seat is gone and this connection is being closed.
+        if feed is None or feed.ws is not ws or feed.closing or intake is None:
+            return  # The seat is gone, or this connection is being closed.
         taken = intake.take(data, self._clock())
         if isinstance(taken, Rejected):
-            self.send(ws, taken.error)
+            self._reply(member_id, feed, taken.error)
             if taken.hang_up:
-                self._close(ws, CloseCode.POLICY, "too many bad or excess frames")
+                self._drop(member_id, CloseCode.POLICY, "too many bad or excess frames")
             return
         raw = data if isinstance(data, bytes) else data.encode()
         self._node.send(self.rlog, Forwarded(member_id, raw))
         intake.accepted()
 
     def disconnected(self, member_id: int, ws: Connection) -> None:
-        if self._links.get(member_id) is not ws:
+        feed = self._links.get(member_id)
+        if feed is None or feed.ws is not ws:
             return
         del self._links[member_id]
+        feed.stop()
         if not self.closing:
             self._node.send(self.rlog, Seen(member_id, back=False))
 

@@ -35,6 +35,13 @@ class Places:
         self._by_member: dict[int, Place] = {}
         self._by_token: dict[str, Place] = {}
 
+    def copy(self) -> Places:
+        """Another registry with the same places, to change without touching this one."""
+        other = Places()
+        other._by_member = dict(self._by_member)
+        other._by_token = dict(self._by_token)
+        return other
+
     def __len__(self) -> int:
         return len(self._by_member)
 

@@ -29,6 +29,7 @@ from circle_room.protocol.errors import DecodeError, Refused
 from circle_room.protocol.messages import Error, Greeting, Hello
 from circle_room.protocol.model import Role
 from circle_room.server.config import RelayConfig
+from circle_room.server.data_dir import DataDirError
 from circle_room.server.forwarded import HEADER, client_address, trusted_networks
 from circle_room.server.guard import MAX_HASHING, Guard
 from circle_room.server.keepalive import HeardConnection, Keepalive
@@ -153,7 +154,12 @@ class Relay:
             )
         await self.close()
         for name in self.rooms:
-            self.store.clear_circle(name)
+            try:
+                self.store.clear_circle(name)
+            except DataDirError as exc:
+                # The meeting is over for everyone all the same; the next relay
+                # on this folder will restore a circle nobody comes back to.
+                log.warning("room %s: could not clear the ended circle: %s", name, exc.detail)
 
     def room(self, name: str) -> LiveRoom | None:
         room = self.rooms.get(name)
@@ -201,6 +207,10 @@ class Relay:
             try:
                 async for data in ws:
                     room.handle(member_id, ws, data)
+                    # Let the loop run between two frames: a flood cannot hold it,
+                    # and a connection that died as we wrote to it is seen closed
+                    # before we write again (asyncio logs every write to a dead one).
+                    await asyncio.sleep(0)
             finally:
                 room.disconnected(member_id, ws)
         except ConnectionClosed:
@@ -289,5 +299,8 @@ class Relay:
 
     @staticmethod
     async def _refuse(ws: ServerConnection, code: int, refused: Refused) -> None:
+        path = ws.request.path if ws.request else "?"
+        peer = ws.remote_address[0] if ws.remote_address else "?"
+        log.info("%s: refused %s: %s (close %d)", path, peer, refused.code, code)
         LiveRoom.send(ws, Error(0, refused.code, refused.message, refused.retry_after))
         await ws.close(code, refused.code)

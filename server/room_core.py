@@ -7,6 +7,15 @@ performs them. Every change goes the same way::
 
     decide -> for each event: apply, next seq, encode once, log, deliver
 
+A command or a join is decided in two steps (``server.change``): ``plan``
+works it all out and changes nothing, the shell saves what a restarted relay
+must know, then ``commit`` takes it. A save that fails drops the change, so
+members are never told of something the disk does not hold, and never miss
+something that was decided. A fact about a connection cannot be refused:
+``observe`` takes it at once (its ``Save`` first among the effects), and a
+save that fails then is made good by the next one, which holds the whole
+circle.
+
 The core is usable by a node that did not decide an event: ``follow`` takes
 an event frame from the room's log, applies it and returns the same
 deliveries (the same bytes to the same members) the deciding core returned.
@@ -14,8 +23,9 @@ Both kinds of node answer a returning member with ``resume``.
 
 Calls, by who may make them:
 
-- the node that decides for the room: ``restore``, ``join``, ``execute``,
-  ``observe`` (``Disconnect``, ``Reconnect``, ``Expire``);
+- the node that decides for the room: ``restore``, ``plan_join`` or
+  ``plan`` then ``commit`` (or ``join``, ``execute`` at once), ``observe``
+  (``Disconnect``, ``Reconnect``, ``Expire``);
 - any node holding the room: ``follow``, ``resume``.
 """
 
@@ -24,15 +34,16 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.errors import Refused, RemoteProtocolError
+from circle_room.protocol.errors import LocalProtocolError, Refused, RemoteProtocolError
+from circle_room.protocol.errors import OutOfOrder as OutOfOrder  # Raised by ``follow``.
 from circle_room.protocol.messages import (
     Command,
     Event,
     EventFrame,
+    Hidden,
     MemberAdmitted,
     MemberJoined,
     MemberLeft,
@@ -45,6 +56,7 @@ from circle_room.protocol.messages import (
 from circle_room.protocol.model import LeaveReason, Member, Presence, Role, RoomState, Settings
 from circle_room.protocol.room import apply
 from circle_room.server.audience import (
+    EVERYONE,
     Audience,
     Scope,
     admitted,
@@ -53,6 +65,8 @@ from circle_room.server.audience import (
     readers_of,
     view_for,
 )
+from circle_room.server.change import Change, Draft
+from circle_room.server.change import LogEntry as LogEntry  # Where it was first defined.
 from circle_room.server.config import RelayConfig
 from circle_room.server.decide import Disconnect, Expire, Join, Reconnect, decide
 from circle_room.server.effects import (
@@ -74,31 +88,6 @@ _NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount)
 
 Fact = Disconnect | Reconnect | Expire
 """What the shell observes about a member's connection."""
-
-
-class OutOfOrder(RemoteProtocolError):
-    """An event from the room's log is not the one after the last applied: a gap or a repeat."""
-
-    def __init__(self, expected: int, got: int) -> None:
-        super().__init__(f"expected the event at seq {expected}, got seq {got}")
-        self.expected = expected
-        self.got = got
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One event as it was delivered, kept for replay on resume."""
-
-    seq: int
-    audience: Audience
-    data: bytes
-    """The encoded event frame: the exact bytes every recipient got."""
-    readers: frozenset[int] | None = None
-    """For private events, exactly who could read it when it happened, so a
-    member promoted while away is not replayed signals from before."""
-    token_hash: str = ""
-    """For ``MemberJoined``: the hash of the new member's resume token, which a
-    node following the log needs to seat them when they resume there."""
 
 
 class RoomCore:
@@ -141,21 +130,48 @@ class RoomCore:
                 effects += self._observed(member.id, Expire(), now)  # No token, no way back.
         return effects
 
+    def plan_join(self, name: str, role: Role, agreed: bool, token_hash: str, now: float) -> Change:
+        """Plan seating a newcomer whose resume token hashes to ``token_hash``.
+
+        Admission is the rule book's (``protocol.admission``, through
+        ``decide``). The change's effects end with the ``Attach`` that
+        welcomes them. Raises ``Refused`` if they cannot join. Changes
+        nothing until ``commit``.
+        """
+        join = Join(name, role, agreed, self._config.max_members)
+        return self._plan(decide(self.state, None, join, now), token_hash)
+
+    def plan(self, member_id: int, command: Command | Fact, now: float) -> Change:
+        """Plan carrying out ``command`` from ``member_id``; raise ``Refused`` if refused.
+
+        Changes nothing until ``commit``: save ``Change.save`` (if any) first,
+        and commit only if that worked; else drop the change.
+        """
+        return self._plan(decide(self.state, member_id, command, now))
+
+    def commit(self, change: Change) -> list[Effect]:
+        """Take ``change``, planned on this core since its last change; return its effects.
+
+        Raises ``LocalProtocolError`` (and changes nothing) for a change
+        planned before another was taken: it was decided on a room that is gone.
+        """
+        if change.base != self.seq:
+            raise LocalProtocolError(f"a change planned at seq {change.base}, now {self.seq}")
+        self.state, self.seq = change.state, change.seq
+        self.log.extend(change.entries)
+        if change.places is not None:
+            self.places = change.places
+        return list(change.effects)
+
     def join(
         self, name: str, role: Role, agreed: bool, token_hash: str, now: float
     ) -> list[Effect]:
-        """Seat a newcomer whose resume token hashes to ``token_hash``.
-
-        Admission is the rule book's (``protocol.admission``, through
-        ``decide``). The effects end with the ``Attach`` that welcomes them.
-        Raises ``Refused`` (and changes nothing) if they cannot join.
-        """
-        join = Join(name, role, agreed, self._config.max_members)
-        return self._publish(decide(self.state, None, join, now), token_hash)
+        """``plan_join`` and ``commit`` at once: the ``Save`` comes first, to perform or not."""
+        return self._take(self.plan_join(name, role, agreed, token_hash, now))
 
     def execute(self, member_id: int, command: Command | Fact, now: float) -> list[Effect]:
-        """Carry out ``command`` from ``member_id``; raise ``Refused`` (no change) if refused."""
-        return self._publish(decide(self.state, member_id, command, now))
+        """``plan`` and ``commit`` at once: the ``Save`` comes first, to perform or not."""
+        return self._take(self.plan(member_id, command, now))
 
     def observe(self, member_id: int, fact: Fact, now: float) -> list[Effect]:
         """What follows from ``fact`` about ``member_id``'s connection; never raises.
@@ -189,16 +205,20 @@ class RoomCore:
             raise RemoteProtocolError(f"expected an event frame, got {type(frame).__name__}")
         if frame.seq != self.seq + 1:
             raise OutOfOrder(self.seq + 1, frame.seq)
+        draft = Draft(self.state, self.seq, self.places)
         effects: list[Effect] = []
-        self._step(frame.event, data, token_hash, effects)
-        return effects
+        self._step(draft, frame.event, data, token_hash, effects)
+        return self.commit(draft.finish(None, effects))
 
-    def resume(self, token_hash: str, epoch: str, seq: int) -> list[Effect] | None:
+    def resume(
+        self, token_hash: str, epoch: str, seq: int, gapless: bool = False
+    ) -> list[Effect] | None:
         """Give a returning member their place back, or None if it is gone.
 
         ``epoch`` and ``seq`` are the last ones the member's client saw. The
         ``Attach`` replays what they missed if this log still holds all of it,
-        else welcomes them with the room as it is now. The shell then reports
+        else welcomes them with the room as it is now; ``gapless`` replays a
+        ``Hidden`` for each event they may not see. The shell then reports
         ``Reconnect`` to the deciding node if the member was away.
         """
         place = self.places.find(token_hash)
@@ -217,7 +237,12 @@ class RoomCore:
         after = max(seq, place.since)
         if epoch == self.epoch and first - 1 <= after <= self.seq:
             entries = itertools.islice(self.log, max(0, after + 1 - first), None)
-            replay = tuple(e.data for e in entries if self._sees(member_id, e))
+            if gapless:
+                replay = tuple(
+                    e.data if self._sees(member_id, e) else encode(Hidden(e.seq)) for e in entries
+                )
+            else:
+                replay = tuple(e.data for e in entries if self._sees(member_id, e))
             effects.append(Attach(member_id, token_hash, self.epoch, after, True, None, replay))
         else:
             view = view_for(self.state, member_id)
@@ -237,87 +262,102 @@ class RoomCore:
         self.places.away(member_id, now + seconds)
         return StartGrace(member_id, seconds)
 
-    def _publish(self, events: list[Event], token_hash: str = "") -> list[Effect]:
+    def _take(self, change: Change) -> list[Effect]:
+        effects = self.commit(change)
+        return effects if change.save is None else [change.save, *effects]
+
+    def _plan(self, events: list[Event], token_hash: str = "") -> Change:
+        draft = Draft(self.state, self.seq, self.places)
         effects: list[Effect] = []
         structural = False
         settings = None
         for event in events:
-            structural = self._step(event, None, token_hash, effects) or structural
+            structural = self._step(draft, event, None, token_hash, effects) or structural
             if isinstance(event, SettingsChanged):
                 settings = event.settings
+        save = None
         if structural or settings is not None:
             # Save first, send after: a relay killed in between must never have
             # told members of a change that the next relay will not restore.
-            effects.insert(0, Save(self._snapshot(), settings))
-        return effects
+            save = Save(self._snapshot(draft), settings)
+        return draft.finish(save, effects)
 
-    def _step(self, event: Event, data: bytes | None, token_hash: str, out: list[Effect]) -> bool:
+    def _step(
+        self, draft: Draft, event: Event, data: bytes | None, token_hash: str, out: list[Effect]
+    ) -> bool:
         """Apply, number, encode (unless ``data`` is given), log and deliver one event.
 
-        Appends its effects to ``out``; returns whether a restarted relay
-        must know of it.
+        Works on ``draft``; appends its effects to ``out``; returns whether a
+        restarted relay must know of it.
         """
-        before = self.state
-        state = self.state = apply(before, event)
-        self.seq += 1
-        seq = self.seq
+        before = draft.state
+        state = draft.state = apply(before, event)
+        draft.seq += 1
+        seq = draft.seq
         if data is None:
             data = encode(EventFrame(seq, event))
         audience = audience_of(event, state)
-        readers = self._readers(audience)
+        readers = self._readers(audience, state)
         private = None if audience.scope is Scope.ALL else readers
         joiner = token_hash if isinstance(event, MemberJoined) else ""
-        self.log.append(LogEntry(seq, audience, data, private, joiner))
+        draft.entries.append(LogEntry(seq, audience, data, private, joiner))
         out.append(Deliver(readers, data))
+        if private is not None:
+            # Everyone else in the circle who asked is told the seq is taken.
+            others = self._readers(EVERYONE, state) - readers
+            if others:
+                out.append(Deliver(others, encode(Hidden(seq)), gapless_only=True))
         if isinstance(event, MemberJoined):
             if token_hash:
                 member_id = event.member.id
-                self.places.take(Place(member_id, token_hash, seq))
+                draft.changing_places().take(Place(member_id, token_hash, seq))
                 view = view_for(state, member_id)
                 out.append(Attach(member_id, token_hash, self.epoch, seq, False, view))
         elif isinstance(event, MemberLeft):
-            self._left(event, before, out)
+            self._left(draft, event, out)
         elif isinstance(event, MemberAdmitted):
             # The waiting member heard nothing of the circle: give them all of it.
-            self.places.entered(event.member_id, seq)
+            draft.changing_places().entered(event.member_id, seq)
             snapshot = encode(Snapshot(seq, view_for(state, event.member_id)))
             out.append(Deliver(frozenset({event.member_id}), snapshot))
-        return self._restart_needs(event)
+        return self._restart_needs(event, state)
 
-    def _left(self, event: MemberLeft, before: RoomState, out: list[Effect]) -> None:
+    def _left(self, draft: Draft, event: MemberLeft, out: list[Effect]) -> None:
         member_id = event.member_id
-        self.places.give_up(member_id)
+        draft.changing_places().give_up(member_id)
         # ``apply`` keeps the removed names in the state, and forgets them
         # when the last person leaves.
         if event.reason in (LeaveReason.REMOVED, LeaveReason.DENIED):
             out.append(Close(member_id, CloseCode.REMOVED, "removed from this meeting"))
         else:
             out.append(Close(member_id, CloseCode.LEFT, "left"))
-        out.append(Vacate(member_id))
+        out.append(Vacate(member_id, event.reason))
 
-    def _restart_needs(self, event: Event) -> bool:
-        """Whether a relay restarted after ``event`` must know of it."""
+    @staticmethod
+    def _restart_needs(event: Event, state: RoomState) -> bool:
+        """Whether a relay restarted after ``event`` (which led to ``state``) must know of it."""
         if isinstance(event, Shared):
             # Only the first share of a turn matters: after it, the holder may
             # no longer pass.
-            return self.state.turn is not None and self.state.turn.shares == 1
+            return state.turn is not None and state.turn.shares == 1
         return not isinstance(event, _NOT_STRUCTURAL)
 
-    def _snapshot(self) -> CircleSnapshot | None:
-        if not self.state.members:
+    @staticmethod
+    def _snapshot(draft: Draft) -> CircleSnapshot | None:
+        if not draft.state.members:
             return None  # Nothing to restore.
-        return CircleSnapshot(self.state, self.places.token_hashes())
+        return CircleSnapshot(draft.state, draft.places.token_hashes())
 
     # --- audience -------------------------------------------------------------------------
 
-    def _readers(self, audience: Audience) -> frozenset[int]:
+    def _readers(self, audience: Audience, state: RoomState) -> frozenset[int]:
         if audience.scope is not Scope.ALL:
-            return readers_of(audience, self.state)
+            return readers_of(audience, state)
         # Most events go to everyone, and the members change far less often
         # than events happen: compute "everyone" once per change of members.
-        members = self.state.members
+        members = state.members
         if self._admitted is None or self._admitted[0] is not members:
-            self._admitted = (members, admitted(self.state))
+            self._admitted = (members, admitted(state))
         everyone = self._admitted[1]
         return everyone | audience.subjects if audience.subjects else everyone
 

@@ -13,12 +13,15 @@ import re
 import secrets
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from circle_room.protocol.codec import decode_value, encode_value
 from circle_room.protocol.errors import CircleError
 from circle_room.protocol.model import Settings
+from circle_room.server.data_dir import data_dir_error
 from circle_room.server.snapshot import CircleSnapshot
 
 ROOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -101,18 +104,49 @@ class RoomRecord:
 
 
 class Store:
-    """One SQLite file in the data directory. Use from one thread."""
+    """One SQLite file in the data directory. Use from one thread.
+
+    A data directory that cannot be written (full, read-only, not a folder)
+    raises ``DataDirError`` when the store opens, and from any method that
+    writes: never a bare ``sqlite3`` or ``OSError``.
+    """
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "circle.sqlite3"
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        with self._writing():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                self._open()
+            except BaseException:
+                self._db.close()
+                raise
+
+    def _open(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        # Write once now: a folder that cannot be saved to is found at start-up,
+        # not by the first member's join (the schema above may write nothing).
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        self._db.execute(f"PRAGMA user_version = {int(version)}")
         # The file holds secrets' hashes: keep it to its owner.
         os.chmod(self.path, 0o600)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn the disk's failures into ``DataDirError``."""
+        try:
+            yield
+        except sqlite3.IntegrityError:
+            raise  # About the data, not the disk: the caller's to explain.
+        except (sqlite3.Error, OSError) as exc:
+            raise data_dir_error(self.path.parent, exc) from exc
+
+    def _execute(self, sql: str, parameters: tuple[object, ...] = ()) -> None:
+        with self._writing():
+            self._db.execute(sql, parameters)
 
     def close(self) -> None:
         self._db.close()
@@ -126,7 +160,7 @@ class Store:
             )
         key = new_secret()
         try:
-            self._db.execute(
+            self._execute(
                 "INSERT INTO rooms VALUES (?, ?, ?, ?, ?)",
                 (
                     name,
@@ -141,14 +175,14 @@ class Store:
         return key
 
     def set_passcode(self, name: str, passcode: str) -> None:
-        self._db.execute(
+        self._execute(
             "UPDATE rooms SET passcode_hash = ? WHERE name = ?", (hash_passcode(passcode), name)
         )
 
     def new_key(self, name: str) -> str:
         """Replace the facilitator key (the old one stops working)."""
         key = new_secret()
-        self._db.execute("UPDATE rooms SET key_hash = ? WHERE name = ?", (hash_secret(key), name))
+        self._execute("UPDATE rooms SET key_hash = ? WHERE name = ?", (hash_secret(key), name))
         return key
 
     def room(self, name: str) -> RoomRecord | None:
@@ -164,12 +198,12 @@ class Store:
         return [r for r in (self.room(n) for n in names) if r is not None]
 
     def save_settings(self, name: str, settings: Settings) -> None:
-        self._db.execute(
+        self._execute(
             "UPDATE rooms SET settings = ? WHERE name = ?", (encode_value(settings), name)
         )
 
     def save_circle(self, room: str, snapshot: CircleSnapshot) -> None:
-        self._db.execute(
+        self._execute(
             "INSERT OR REPLACE INTO circles VALUES (?, ?, ?)",
             (room, snapshot.pack(), time.time()),
         )
@@ -179,25 +213,30 @@ class Store:
     ) -> None:
         """Save the live circle (or clear it, if None) and new settings in one transaction.
 
-        Either both are stored or, if this raises, neither: a relay that
-        restarts never finds settings from a change its circle does not know.
+        Either both are stored or, if this raises (``DataDirError`` when the
+        disk fails), neither: a relay that restarts never finds settings from
+        a change its circle does not know. A failed save leaves no
+        transaction open, so the next one can succeed once there is room.
         """
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            if settings is not None:
-                self.save_settings(room, settings)
-            if circle is None:
-                self.clear_circle(room)
-            else:
-                self.save_circle(room, circle)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._writing():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if settings is not None:
+                    self.save_settings(room, settings)
+                if circle is None:
+                    self.clear_circle(room)
+                else:
+                    self.save_circle(room, circle)
+                self._db.execute("COMMIT")
+            except BaseException:
+                # SQLite may have rolled back already (a full disk can do that).
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     def load_circle(self, room: str) -> CircleSnapshot | None:
         row = self._db.execute("SELECT snapshot FROM circles WHERE room = ?", (room,)).fetchone()
         return None if row is None else CircleSnapshot.unpack(row[0])
 
     def clear_circle(self, room: str) -> None:
-        self._db.execute("DELETE FROM circles WHERE room = ?", (room,))
+        self._execute("DELETE FROM circles WHERE room = ?", (room,))

@@ -10,7 +10,9 @@ Figures are printed, never asserted on: a round trip is the time from alice
 sending a share to bob, a listener, having it. What is asserted is that
 every share arrived, in order, and nobody honest was disconnected.
 
-Issue 11, points 7 and 9 fail today and are marked ``xfail(strict=True)``.
+Issue 11, points 7 and 9 each have a test here. A resume that never reads is
+still marked ``xfail(strict=True)``: its replay is bounded, but the test
+asks more of it than the relay yet gives.
 """
 
 from __future__ import annotations
@@ -229,7 +231,6 @@ async def test_round_trip_with_30_members_who_never_read(pushing: Meeting) -> No
 # --- point 7: nothing bounds what the relay holds for a member who does not read ----------------
 
 
-@pytest.mark.xfail(strict=True, reason=POINT_7)
 async def test_a_member_who_never_reads_is_cut_off_past_a_limit(pushing: Meeting) -> None:
     meeting = pushing
     stuck = await never_reads(meeting.url, "stuck")
@@ -272,7 +273,6 @@ async def test_a_resume_that_never_reads_is_not_replayed_without_limit(pushing: 
     assert closed and shares < PUSHED, f"the relay held all {shares} replayed shares for it"
 
 
-@pytest.mark.xfail(strict=True, reason=POINT_7)
 @pytest.mark.timeout(240)
 async def test_relay_memory_stays_flat_with_30_resumers_that_never_read(pushing: Meeting) -> None:
     meeting = pushing
@@ -298,7 +298,6 @@ async def test_relay_memory_stays_flat_with_30_resumers_that_never_read(pushing:
 # --- point 9: expected disconnects logged as errors --------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11, point 9: floods fill the relay's log")
 @pytest.mark.timeout(120)
 async def test_connections_reset_under_a_flood_do_not_fill_the_relays_log(
     spawner: Spawner, join: JoinFn, tmp_path: Path

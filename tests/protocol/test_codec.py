@@ -24,6 +24,7 @@ from circle_room.protocol.messages import (
     EventFrame,
     Greeting,
     Hello,
+    Hidden,
     LowerHand,
     MeToo,
     MeTooCount,
@@ -210,19 +211,20 @@ GOLDEN = [
     (CommandFrame(7, Yield()), b"\x92\x0b\x07", [11, 7]),
     (
         Hello(1, "Ana", agreed=True),
-        b"\x98\x02\x01\xa3Ana\xa0\xa0\xc3\xc0\xa0",
-        [2, 1, "Ana", "", "", True, None, ""],
+        b"\x99\x02\x01\xa3Ana\xa0\xa0\xc3\xc0\xa0\xc2",
+        [2, 1, "Ana", "", "", True, None, "", False],
     ),
     (
         Hello(1, "Ana", resume=Resume("tok", "ep", 12)),
-        b"\x98\x02\x01\xa3Ana\xa0\xa0\xc2\x93\xa3tok\xa2ep\x0c\xa0",
-        [2, 1, "Ana", "", "", False, ["tok", "ep", 12], ""],
+        b"\x99\x02\x01\xa3Ana\xa0\xa0\xc2\x93\xa3tok\xa2ep\x0c\xa0\xc2",
+        [2, 1, "Ana", "", "", False, ["tok", "ep", 12], "", False],
     ),
     (
-        Hello(1, "Robin", ticket="ticket:t"),
-        b"\x98\x02\x01\xa5Robin\xa0\xa0\xc2\xc0\xa8ticket:t",
-        [2, 1, "Robin", "", "", False, None, "ticket:t"],
+        Hello(1, "Robin", ticket="ticket:t", gapless=True),
+        b"\x99\x02\x01\xa5Robin\xa0\xa0\xc2\xc0\xa8ticket:t\xc3",
+        [2, 1, "Robin", "", "", False, None, "ticket:t", True],
     ),
+    (Hidden(4096), b"\x92\x06\xcd\x10\x00", [6, 4096]),
     (
         EventFrame(9, StickGiven(2, 4, Via.QUEUE, 1.5)),
         b"\x972\t\x02\x04\x00\xcb?\xf8\x00\x00\x00\x00\x00\x00\xc0",
@@ -337,7 +339,7 @@ def test_trailing_unknown_fields_are_ignored() -> None:
         5, Shared(1, 1, "hi")
     )
     assert decode(packed(17, 3, 2, False, None, [1])) == CommandFrame(3, MeToo(2, on=False))
-    assert decode(packed(2, 1, "Ana", "", "", True, None, "", "later")) == Hello(
+    assert decode(packed(2, 1, "Ana", "", "", True, None, "", False, "later")) == Hello(
         1, "Ana", agreed=True
     )
     assert decode(packed(11, 7, 1, 2, 3)) == CommandFrame(7, Yield())
@@ -406,7 +408,7 @@ def test_an_int_is_accepted_where_a_float_is_expected() -> None:
     assert type(frame.event.at) is float
 
 
-@pytest.mark.parametrize("tag", [0, 6, 9, 34, 39, 63, 80, 255, -1, 2**40, "52", 52.0, True, None])
+@pytest.mark.parametrize("tag", [0, 7, 9, 34, 39, 63, 80, 255, -1, 2**40, "52", 52.0, True, None])
 def test_unknown_tag_raises(tag: Any) -> None:
     with pytest.raises(DecodeError):
         decode(msgpack.packb([tag, 1, 1, 1, "x"]))

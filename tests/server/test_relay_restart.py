@@ -24,7 +24,7 @@ import pytest
 from circle_room.protocol.codec import decode
 from circle_room.protocol.messages import EventFrame, MeTooCount, MeTooSet, Shared
 from circle_room.protocol.model import Presence, SignalKind
-from circle_room.server import live_room
+from circle_room.server import feed
 from circle_room.tui.client.connection import (
     CircleClient,
     JoinRefused,
@@ -241,7 +241,7 @@ async def test_every_change_is_saved_before_anyone_hears_of_it(
     room, store = relay.room, relay.relay.store
     told_before_saved: list[str] = []
     newest = 0
-    send = live_room.broadcast
+    send = feed.broadcast
 
     def watched(connections: Any, message: bytes, *args: Any, **kwargs: Any) -> None:
         nonlocal newest
@@ -254,7 +254,7 @@ async def test_every_change_is_saved_before_anyone_hears_of_it(
                     told_before_saved.append(type(frame.event).__name__)
         send(connections, message, *args, **kwargs)
 
-    monkeypatch.setattr(live_room, "broadcast", watched)
+    monkeypatch.setattr(feed, "broadcast", watched)
     fran = await join(relay.url, "Fran", key=relay.key)
     alice = await join(relay.url, "alice")
     bob = await join(relay.url, "bob")
@@ -269,5 +269,5 @@ async def test_every_change_is_saved_before_anyone_hears_of_it(
     await fran.client.lock()
     await fran.client.remove(bob.id)
     await fran.wait(lambda: bob.id not in fran.state.members, "bob removed")
-    assert newest == room.seq, "the relay no longer sends through live_room.broadcast"
+    assert newest == room.seq, "the relay no longer sends through feed.broadcast"
     assert told_before_saved == []

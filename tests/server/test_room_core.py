@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from circle_room.protocol.close_codes import CloseCode
-from circle_room.protocol.codec import decode
+from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import Refused
 from circle_room.protocol.messages import (
     Admit,
     ChangeSettings,
     EventFrame,
+    Hidden,
     Lock,
     MemberAway,
     MemberBack,
@@ -152,9 +153,11 @@ def test_every_structural_change_is_saved_before_anything_is_delivered(core: Roo
     assert saves == [0, 2, 4]
     # The removed seat is let go; then the waiting room turns on (saved in the same Save).
     assert core.state.settings.waiting_room
-    after = effects[effects.index(Vacate(ana)) :]
+    after = effects[effects.index(Vacate(ana, LeaveReason.REMOVED)) :]
     assert events_in(after) == [SettingsChanged(core.state.settings, fran, True)]
-    assert effects[4] == Save(core._snapshot(), core.state.settings)
+    save = effects[4]
+    assert isinstance(save, Save) and save.settings == core.state.settings
+    assert save.circle is not None and save.circle.state == core.state
 
 
 def test_new_settings_are_saved_with_the_circle_in_one_effect(core: RoomCore) -> None:
@@ -192,13 +195,15 @@ def test_an_admitted_member_gets_the_whole_circle(core: RoomCore) -> None:
 def test_a_signal_reaches_the_facilitators_and_its_sender_only(core: RoomCore) -> None:
     fran = seat(core, "Fran", Role.FACILITATOR)
     ana = seat(core, "Ana")
-    seat(core, "Ben")
-    save, deliver = core.execute(ana, SendSignal(SignalKind.CHECK_IN), NOW)
+    ben = seat(core, "Ben")
+    save, deliver, hidden = core.execute(ana, SendSignal(SignalKind.CHECK_IN), NOW)
     assert isinstance(save, Save), "a signal waiting for an answer outlives a restart"
-    assert isinstance(deliver, Deliver)
+    assert isinstance(deliver, Deliver) and not deliver.gapless_only
     assert deliver.readers == {fran, ana}
     assert core.log[-1].readers == {fran, ana}
     assert [type(e) for e in events_in([deliver])] == [SignalSent]
+    # The others learn only that this seq is taken, if they asked to.
+    assert hidden == Deliver(frozenset({ben}), encode(Hidden(core.seq)), gapless_only=True)
 
 
 def test_a_removed_member_hears_it_then_is_closed_and_forgotten(core: RoomCore) -> None:
@@ -222,7 +227,10 @@ def test_when_the_last_member_leaves_the_circle_is_cleared(core: RoomCore) -> No
     effects += core.observe(fran, Expire(), NOW + 60)
     assert Save(None) in effects
     assert core.state.removed == frozenset(), "removals end with the meeting"
-    assert effects[-2:] == [Close(fran, CloseCode.LEFT, "left"), Vacate(fran)]
+    assert effects[-2:] == [
+        Close(fran, CloseCode.LEFT, "left"),
+        Vacate(fran, LeaveReason.TIMED_OUT),
+    ]
 
 
 # --- connections come and go -----------------------------------------------------------
@@ -336,7 +344,7 @@ def test_a_restored_circle_waits_for_everyone_to_come_back() -> None:
     ]
     assert ben not in core.state.members, "no token, no way back"
     assert {m.presence for m in core.state.members.values()} == {Presence.AWAY}
-    assert Vacate(ben) in effects
+    assert Vacate(ben, LeaveReason.TIMED_OUT) in effects
     resumed = core.resume("h-Ana", "the old epoch", 3)
     assert resumed is not None and isinstance(resumed[-1], Attach)
     assert resumed[-1].state is not None and not resumed[-1].resumed

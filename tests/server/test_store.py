@@ -24,6 +24,7 @@ from circle_room.protocol.model import (
     Via,
 )
 from circle_room.protocol.skeleton import looks
+from circle_room.server.data_dir import DataDirError
 from circle_room.server.snapshot import CircleSnapshot
 from circle_room.server.store import (
     Store,
@@ -190,8 +191,9 @@ def test_a_meeting_and_its_settings_are_saved_together_or_not_at_all(
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(store, "save_circle", broken)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(DataDirError) as failed:
         store.save_meeting("tuesday", snapshot, Settings(share_limit=60))
+    assert isinstance(failed.value.__cause__, sqlite3.OperationalError)
     record = store.room("tuesday")
     assert record is not None and record.settings == settings, "the settings were rolled back"
     monkeypatch.undo()

@@ -23,7 +23,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from circle_room.protocol.errors import ClientClosed, JoinRefused, RemoteProtocolError
 from circle_room.protocol.messages import Command, Greeting, Welcome
 from circle_room.tui.client.address import normalise_url
-from circle_room.tui.client.connection import CircleClient, fetch_greeting
+from circle_room.tui.client.connection import CircleClient
+from circle_room.tui.client.dial import fetch_greeting
 from circle_room.tui.client.reach import why_unreachable
 from circle_room.tui.client.resumable import keeping_seat
 from circle_room.tui.client.saved_seat import HeldSeat, SavedSeat

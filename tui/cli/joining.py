@@ -22,7 +22,7 @@ from circle_room.protocol.messages import Greeting
 from circle_room.tui.app.terminal import CLEAR_SCREEN
 from circle_room.tui.cli.problems import say
 from circle_room.tui.client.address import normalise_url
-from circle_room.tui.client.connection import fetch_greeting
+from circle_room.tui.client.dial import fetch_greeting
 from circle_room.tui.client.reach import port_problem, why_unreachable
 from circle_room.tui.client.saved_seat import SeatShelf, state_dir
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -18,13 +19,15 @@ from typing import TYPE_CHECKING
 
 from circle_room.protocol.keepalive import RELAY
 from circle_room.server.config import RelayConfig
+from circle_room.server.data_dir import DataDirError
 from circle_room.server.relay import Relay
-from circle_room.server.store import Store, StoreError, default_data_dir
-from circle_room.server.tls import TLSSetupError, own_certificate
+from circle_room.server.store import Store, StoreError
+from circle_room.server.tls import TLSSetupError
 from circle_room.tui.cli import joining, proxy, tls
 from circle_room.tui.cli.problems import Parser, cannot_listen, port_number, say
 from circle_room.tui.cli.process import set_up
 from circle_room.tui.cli.redis_node import node_relay
+from circle_room.tui.cli.rooms import data_dir, room_add, room_list
 
 if TYPE_CHECKING:
     from circle_room.tui.app.app import CircleApp
@@ -37,41 +40,12 @@ def _version() -> str:
         return "unknown"
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
-    return Path(args.data_dir) if args.data_dir else default_data_dir()
-
-
-def _room_add(args: argparse.Namespace) -> int:
-    store = Store(_data_dir(args))
-    try:
-        key = store.add_room(args.name, args.passcode or "")
-    except StoreError as exc:
-        print(f"circle: {exc}", file=sys.stderr)
-        return 2
-    print(f"Room {args.name!r} created in {store.path.parent}.")
-    print(f"Facilitator key (shown only this once; keep it private): {key}")
-    own = own_certificate(store.path.parent)
-    print(
-        f"Members join with: circle join {tls.member_address('HOST', 8765, args.name, own)}"
-        + (" and the passcode" if args.passcode else "")
-        + " (circle serve prints the line to give them)."
-    )
-    return 0
-
-
-def _room_list(args: argparse.Namespace) -> int:
-    rooms = Store(_data_dir(args)).rooms()
-    if not rooms:
-        print("No rooms yet. Create one with: circle room add NAME")
-    for record in rooms:
-        print(f"{record.name}\t{'passcode' if record.needs_passcode else 'open'}")
-    return 0
-
-
 async def _serve(args: argparse.Namespace) -> int:
-    store = Store(_data_dir(args))
+    # The relay's own log: one line per thing that happens to a seat (no names, no shares).
+    logging.getLogger("circle_room").setLevel(logging.INFO)
+    store = Store(data_dir(args))
     try:
-        relay_tls = tls.choose(args, _data_dir(args))
+        relay_tls = tls.choose(args, data_dir(args))
     except TLSSetupError as exc:
         print(f"circle: {exc}", file=sys.stderr)
         return 2
@@ -108,9 +82,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
         relay_url = tls.local_url(_loopback(args.host), relay.port, relay_tls)
         try:
-            gateway = await open_gateway(
-                relay, _data_dir(args), args.host, args.ssh_port, relay_url
-            )
+            gateway = await open_gateway(relay, data_dir(args), args.host, args.ssh_port, relay_url)
         except OSError as exc:
             say(cannot_listen("--ssh-port", args.host, args.ssh_port, exc))
             await relay.close()
@@ -152,10 +124,10 @@ async def _host(args: argparse.Namespace) -> int:
         said_passcode,
     )
 
-    store = Store(_data_dir(args))
+    store = Store(data_dir(args))
     try:
         hosted = prepare_room(store, args.room, args.passcode)
-        relay_tls = tls.choose(args, _data_dir(args))
+        relay_tls = tls.choose(args, data_dir(args))
     except (StoreError, TLSSetupError) as exc:
         print(f"circle: {exc}", file=sys.stderr)
         store.close()
@@ -175,7 +147,7 @@ async def _host(args: argparse.Namespace) -> int:
         from circle_room.tui.cli.gateway import open_gateway, ssh_instructions
 
         try:
-            gateway = await open_gateway(relay, _data_dir(args), args.host, args.ssh_port, local)
+            gateway = await open_gateway(relay, data_dir(args), args.host, args.ssh_port, local)
         except OSError as exc:
             problem = cannot_listen("--ssh-port", args.host, args.ssh_port, exc)
             say(f"{problem} Carrying on without SSH: members join with circle join.")
@@ -286,9 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     add = room_sub.add_parser("add", parents=[data], help="create a room; prints its key once")
     add.add_argument("name")
     add.add_argument("--passcode", help="members must give this to join")
-    add.set_defaults(run=_room_add)
+    add.set_defaults(run=room_add)
     lst = room_sub.add_parser("list", parents=[data], help="list rooms")
-    lst.set_defaults(run=_room_list)
+    lst.set_defaults(run=room_list)
 
     serve = sub.add_parser("serve", parents=[data, relaying], help="run the relay for all rooms")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -392,6 +364,10 @@ def main(argv: list[str] | None = None) -> int:
         result: int = args.run(args)
     except KeyboardInterrupt:
         return 130  # Ctrl-C while starting: the shell's convention, and no traceback.
+    except DataDirError as exc:
+        # A full or read-only disk is the host's to fix: say what to do, no traceback.
+        print(f"circle: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

@@ -15,14 +15,14 @@ import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from circle_room.protocol.close_codes import FINAL, CloseCode
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import ClientClosed, DecodeError, JoinRefused, RemoteProtocolError
+from circle_room.protocol.handoff import FRESH_EPOCH
 from circle_room.protocol.keepalive import CLIENT, quiet_link
 from circle_room.protocol.messages import (
     Command,
@@ -30,6 +30,7 @@ from circle_room.protocol.messages import (
     Error,
     EventFrame,
     Greeting,
+    Hidden,
     Leave,
     Resume,
     Snapshot,
@@ -40,6 +41,7 @@ from circle_room.protocol.refusals import RefusalCode
 from circle_room.tui.client import handshake, trust
 from circle_room.tui.client.address import normalise_url
 from circle_room.tui.client.commands import Commands
+from circle_room.tui.client.dial import HANDSHAKE_TIMEOUT, dial, receive
 from circle_room.tui.client.keepalive import HeardClientConnection, keep_alive
 from circle_room.tui.client.model import Meeting
 from circle_room.tui.client.outbox import Outbox
@@ -47,48 +49,8 @@ from circle_room.tui.client.updates import Received as Received
 from circle_room.tui.client.updates import Resynced as Resynced
 from circle_room.tui.client.updates import Status, StatusChanged, Update
 
-HANDSHAKE_TIMEOUT = 10.0
 LEAVE_TIMEOUT = 2.0
 """Longest a departure waits for the relay before giving up on it."""
-
-
-async def _dial(url: str, **options: Any) -> ClientConnection:
-    """Open a websocket to the relay, its certificate checked first (``tui.client.trust``)."""
-    try:
-        return await trust.dial(url, **options)
-    except trust.UntrustedRelay as untrusted:
-        raise JoinRefused(untrusted.code, untrusted.message) from None
-
-
-async def _receive(ws: ClientConnection) -> object:
-    """The next message from the relay during the handshake; 4004 means no such room."""
-    try:
-        data = await ws.recv()
-    except ConnectionClosed as closed:
-        if closed.rcvd is not None and closed.rcvd.code == CloseCode.NO_ROOM:
-            message = "There is no room by that name here."
-            raise JoinRefused("", message, close=CloseCode.NO_ROOM) from None
-        raise
-    return handshake.frame(data)
-
-
-async def fetch_greeting(url: str) -> Greeting:
-    """Read the room's greeting (agreements, whether a passcode is needed) and hang up
-    before saying hello, so a join screen can show it first.
-
-    Raises ``JoinRefused`` (no such room), ``RemoteProtocolError`` (not a relay)
-    or ``OSError``.
-    """
-    try:
-        # Only a look: the join that follows is the first use, if it is one.
-        ws = await _dial(url, remember=False, open_timeout=HANDSHAKE_TIMEOUT, max_size=2**20)
-        async with ws:
-            first = await asyncio.wait_for(_receive(ws), HANDSHAKE_TIMEOUT)
-    except ConnectionClosed as closed:
-        raise OSError(f"The relay closed the connection ({closed}).") from None
-    except (InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
-        raise OSError(str(exc) or type(exc).__name__) from None
-    return handshake.greeting(first)
 
 
 def backoff(attempt: int, cap: float) -> float:
@@ -204,7 +166,7 @@ class CircleClient(Commands):
         return welcome
 
     async def _open(self, resume: Resume | None) -> Welcome:
-        ws = await _dial(
+        ws = await dial(
             self.url,
             compression="deflate" if self._compression else None,
             open_timeout=HANDSHAKE_TIMEOUT,
@@ -223,12 +185,12 @@ class CircleClient(Commands):
         return welcome
 
     async def _handshake(self, ws: ClientConnection, resume: Resume | None) -> Welcome:
-        self.greeting = greeting = handshake.greeting(await _receive(ws))
+        self.greeting = greeting = handshake.greeting(await receive(ws))
         hello = handshake.hello(
             greeting, self.name, self.passcode, self.key, self.agreed, resume, self.ticket
         )
         await ws.send(encode(hello))
-        reply = handshake.welcome(await _receive(ws), greeting)
+        reply = handshake.welcome(await receive(ws), greeting)
         self._token = reply.token
         self.epoch = reply.epoch
         fresh = self.meeting.welcomed(reply, greeting.room, resuming=resume is not None)
@@ -244,13 +206,18 @@ class CircleClient(Commands):
         while True:
             ws = self._ws
             assert ws is not None
-            code, reason = 1006, "connection lost"
+            code, reason, stale = 1006, "connection lost", None
             try:
                 async for data in ws:
                     if isinstance(data, bytes):
                         self._on_frame(data)
             except ConnectionClosed:
                 pass
+            except RemoteProtocolError as gap:
+                # ``OutOfOrder``: something for us never came. Resume from our
+                # last seq; if that did not help, take the room as it is now.
+                stale, reason = ws, f"catching up: {gap}"
+                self.epoch = FRESH_EPOCH if self.meeting.misses > 1 else self.epoch
             if ws.close_code is not None:
                 code, reason = ws.close_code, ws.close_reason or reason
             if self._closing:
@@ -258,6 +225,8 @@ class CircleClient(Commands):
             elif code in FINAL:
                 self._set_status(Status.CLOSED, detail=reason, close=CloseCode(code))
             elif await self._reconnect(reason):
+                if stale is not None:
+                    stale.transport.abort()  # The relay has replaced it already.
                 continue
             self._updates.put_nowait(None)
             return
@@ -303,6 +272,8 @@ class CircleClient(Commands):
                 self._push(received)
         elif isinstance(frame, Snapshot):
             self._push(self.meeting.resync(frame.state, frame.seq, gap=False))
+        elif isinstance(frame, Hidden):
+            self.meeting.hidden(frame.seq)
         elif isinstance(frame, Error):
             self._push(frame)
 

@@ -42,12 +42,15 @@ def hello(
     resume: Resume | None,
     ticket: str = "",
 ) -> Hello:
-    """The answer to ``greeting``, in the newest protocol version both sides speak."""
+    """The answer to ``greeting``, in the newest protocol version both sides speak.
+
+    It asks for every seq (``Hello.gapless``), so that a gap means a loss.
+    """
     common = set(greeting.versions) & set(PROTOCOL_VERSIONS)
     if not common:
         message = "This client and the relay share no protocol version."
         raise JoinRefused(RefusalCode.VERSION, message, greeting)
-    return Hello(max(common), name, passcode, key, agreed, resume, ticket)
+    return Hello(max(common), name, passcode, key, agreed, resume, ticket, gapless=True)
 
 
 def welcome(reply: object, greeting: Greeting) -> Welcome:

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import replace
 
+from circle_room.protocol.errors import OutOfOrder
 from circle_room.protocol.messages import Event, MemberLeft, SignalSeen, SignalSent, Welcome
-from circle_room.protocol.model import RoomState, SignalKind
+from circle_room.protocol.model import Presence, RoomState, SignalKind
 from circle_room.protocol.room import apply
 from circle_room.protocol.text import clean_line
 from circle_room.tui.client.narrator import (
@@ -54,6 +55,11 @@ class Meeting:
         self.state = state if state is not None else RoomState()
         self.seq = seq
         """The last event folded in (or the seq of the last copy of the room)."""
+        self.gapless = False
+        """The relay sends every seq (``Welcome.gapless``): a gap is a loss."""
+        self.misses = 0
+        """Gaps found since the last event that followed on: more than one in a
+        row means catching up from our seq did not help."""
         self.link = Link(Status.CONNECTING)
         self._log: deque[LogLine] = deque(maxlen=HISTORY)
         self._inbox: deque[Signal] = deque(maxlen=INBOX)
@@ -73,6 +79,7 @@ class Meeting:
         """
         self.room = clean_line(room)
         self.me = welcome.member_id
+        self.gapless = welcome.gapless
         if welcome.resumed:
             self.seq = welcome.seq
             return None
@@ -83,9 +90,14 @@ class Meeting:
         return None
 
     def fold(self, seq: int, event: Event, local_now: float) -> Received | None:
-        """Apply ``event``, the room's event ``seq``, once; None if it was applied already."""
+        """Apply ``event``, the room's event ``seq``, once; None if it was applied already.
+
+        Raises ``OutOfOrder`` (and changes nothing) if an event before it
+        never came: then resume from ``seq`` to get it.
+        """
         if seq <= self.seq:
             return None  # Belt and braces: the relay never resends.
+        self._follows(seq)
         before = self.state
         after = apply(before, event)
         self.state, self.seq = after, seq
@@ -109,6 +121,21 @@ class Meeting:
                 # A quiet exit, which the narrator tells the facilitators alone.
                 self._file(event.member_id, lines[0].who, None, local_now)
         return Received(seq, event, before, after, lines)
+
+    def hidden(self, seq: int) -> None:
+        """Event ``seq`` was not for us; raise ``OutOfOrder`` if one before it never came."""
+        if seq > self.seq:
+            self._follows(seq)
+            self.seq = seq
+
+    def _follows(self, seq: int) -> None:
+        # Only a member in the circle hears of every seq: the waiting room
+        # hears only of its own admission.
+        me = self.state.members.get(self.me)
+        if self.gapless and seq > self.seq + 1 and me and me.presence is not Presence.WAITING:
+            self.misses += 1
+            raise OutOfOrder(self.seq + 1, seq)
+        self.misses = 0
 
     def resync(self, state: RoomState, seq: int, *, gap: bool) -> Resynced:
         """Replace the room with ``state`` at ``seq``; ``gap``: events were missed."""

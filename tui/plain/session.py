@@ -32,7 +32,8 @@ from circle_room.protocol.handoff import PlainChannel, seat_code_line
 from circle_room.protocol.messages import Error, Greeting, Welcome
 from circle_room.protocol.refusals import RefusalCode
 from circle_room.protocol.text import checked_name, clean_line
-from circle_room.tui.client.connection import LEAVE_TIMEOUT, CircleClient, fetch_greeting
+from circle_room.tui.client.connection import LEAVE_TIMEOUT, CircleClient
+from circle_room.tui.client.dial import fetch_greeting
 from circle_room.tui.client.reach import why_unreachable
 from circle_room.tui.client.resumable import ResumableClient, keeping_seat
 from circle_room.tui.client.saved_seat import HeldSeat

@@ -29,7 +29,7 @@ def test_anything_but_a_greeting_is_not_a_relay(data: bytes | str) -> None:
 def test_hello_picks_the_newest_shared_version() -> None:
     resume = Resume("t", "e", 4)
     hello = handshake.hello(GREETING, "Ana", "kettle", "", True, resume)
-    assert hello == Hello(max(PROTOCOL_VERSIONS), "Ana", "kettle", "", True, resume)
+    assert hello == Hello(max(PROTOCOL_VERSIONS), "Ana", "kettle", "", True, resume, gapless=True)
     stranger = Greeting((999,), "tuesday", (), needs_passcode=False)
     with pytest.raises(JoinRefused) as refused:
         handshake.hello(stranger, "Ana", "", "", True, None)

@@ -19,7 +19,8 @@ from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
 from circle_room.server.tls import RelayTLS, certificate_files, own_certificate
-from circle_room.tui.client.connection import CircleClient, JoinRefused, fetch_greeting
+from circle_room.tui.client.connection import CircleClient, JoinRefused
+from circle_room.tui.client.dial import fetch_greeting
 from circle_room.tui.client.trust import (
     KNOWN_RELAYS,
     VOUCHED,

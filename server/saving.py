@@ -1,0 +1,64 @@
+"""Saving one room's circle, and what the room says when the disk will not take it.
+
+The live room saves before it commits a change (``server.change``); a save
+that fails is a refusal with ``not_saved`` and a sentence for the member
+that says what went wrong. The relay's log gets one line when saving stops
+working and one when it works again, however many saves fail in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from circle_room.protocol.errors import Refused
+from circle_room.protocol.refusals import RefusalCode
+from circle_room.server.data_dir import DataDirError, Problem, data_dir_error
+from circle_room.server.effects import Save
+from circle_room.server.store import Store
+
+log = logging.getLogger("circle_room.server.live_room")
+
+NOT_SAVED = {
+    Problem.FULL: "The host's disk is full; nothing changed.",
+    Problem.READ_ONLY: "The host cannot save to its disk; nothing changed.",
+    Problem.UNUSABLE: "The host could not save this; nothing changed.",
+}
+"""What a member is told when their change could not be saved, by what went wrong."""
+
+
+def not_saved(problem: Problem) -> Refused:
+    return Refused(RefusalCode.NOT_SAVED, NOT_SAVED[problem])
+
+
+class Saver:
+    """Saves for the room ``room`` in ``store``."""
+
+    def __init__(self, store: Store, room: str) -> None:
+        self._store = store
+        self._room = room
+        self._working = True
+        """False since a save failed, until one works again."""
+
+    def save(self, save: Save) -> Problem | None:
+        """Store ``save``; None if that worked, else what is wrong with the disk."""
+        try:
+            self._store.save_meeting(self._room, save.circle, save.settings)
+        except (DataDirError, sqlite3.Error, OSError) as exc:
+            failed = exc
+            if not isinstance(failed, DataDirError):
+                failed = data_dir_error(self._store.path.parent, exc)
+            if self._working:
+                log.error(
+                    "room %s: cannot save to %s (%s: %s); changes are refused until it can",
+                    self._room,
+                    failed.path,
+                    failed.problem.value,
+                    failed.detail,
+                )
+            self._working = False
+            return failed.problem
+        if not self._working:
+            log.warning("room %s: saving works again", self._room)
+        self._working = True
+        return None
