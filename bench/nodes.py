@@ -393,7 +393,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "redis").mkdir()
         result = asyncio.run(run(args, Path(tmp)))
-    result["args"] = vars(args)
+    # Where the files went is this machine's business, not part of the results.
+    result["args"] = {k: v for k, v in vars(args).items() if k not in ("out", "page")}
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     Path(args.page).write_text(report(result))
     print(json.dumps(result, indent=2))
