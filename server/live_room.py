@@ -68,7 +68,7 @@ def address(ws: Connection) -> str:
 
 
 @dataclass(frozen=True)
-class _Arrival:
+class Arrival:
     """A connection waiting for its ``Attach``, with what only it knows."""
 
     ws: Connection
@@ -76,6 +76,10 @@ class _Arrival:
     version: int
     gapless: bool
     """It asked for a ``Hidden`` in place of each event it may not see."""
+
+    @classmethod
+    def of(cls, ws: Connection, token: str, hello: Hello) -> Arrival:
+        return cls(ws, token, hello.version, hello.gapless)
 
 
 class LiveRoom:
@@ -106,7 +110,7 @@ class LiveRoom:
         """The connection of each seated member who has one."""
         self._gapless: set[int] = set()
         """Members whose connection asked for ``Hidden`` frames."""
-        self._arriving: dict[str, _Arrival] = {}
+        self._arriving: dict[str, Arrival] = {}
         self._intakes: dict[int, Intake] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
         if snapshot is not None:
@@ -147,9 +151,7 @@ class LiveRoom:
         token_hash = hash_secret(token)
         change = self.core.plan_join(hello.name, role, hello.agreed, token_hash, self._clock())
         effects = self._commit(change)
-        member_id = self._seat(
-            _Arrival(ws, token, hello.version, hello.gapless), token_hash, effects
-        )
+        member_id = self._seat(Arrival.of(ws, token, hello), token_hash, effects)
         log.info("room %s: #%d joined as %s from %s", self.name, member_id, role.name, address(ws))
         return member_id
 
@@ -161,7 +163,7 @@ class LiveRoom:
         effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless)
         if effects is None:
             return None
-        arrival = _Arrival(ws, resume.token, hello.version, hello.gapless)
+        arrival = Arrival.of(ws, resume.token, hello)
         member_id = self._seat(arrival, token_hash, effects)
         attach = next(e for e in effects if isinstance(e, Attach))
         how = f"{len(attach.replay)} frames replayed" if attach.resumed else "the room anew"
@@ -170,7 +172,7 @@ class LiveRoom:
             self._perform(self.core.observe(member_id, Reconnect(), self._clock()))
         return member_id
 
-    def _seat(self, arrival: _Arrival, token_hash: str, effects: list[Effect]) -> int:
+    def _seat(self, arrival: Arrival, token_hash: str, effects: list[Effect]) -> int:
         """Perform ``effects``, whose ``Attach`` seats ``arrival``; return its member id."""
         self._arriving[token_hash] = arrival
         try:

@@ -39,7 +39,7 @@ from circle_room.server.config import RelayConfig
 from circle_room.server.effects import Attach
 from circle_room.server.feed import deliver
 from circle_room.server.intake import Rejected
-from circle_room.server.live_room import LiveRoom, _Arrival
+from circle_room.server.live_room import Arrival, LiveRoom
 from circle_room.server.node_commands import Forwarded, JoinAsked, NodeCommand, Seen
 from circle_room.server.places import Place
 from circle_room.server.redis_log import LEASE_MS, Entry, Outcome, RoomLog, Snap
@@ -265,7 +265,7 @@ class NodeRoom(LiveRoom):
         token = new_secret()
         token_hash = hash_secret(token)
         seated = asyncio.get_running_loop().create_future()
-        self._arriving[token_hash] = _Arrival(ws, token, hello.version, hello.gapless)
+        self._arriving[token_hash] = Arrival.of(ws, token, hello)
         self._joining[token_hash] = seated
         self._node.send(self.rlog, JoinAsked(hello.name, role, hello.agreed, token_hash))
         try:
@@ -307,7 +307,7 @@ class NodeRoom(LiveRoom):
         effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless)
         if effects is None:
             return None
-        arrival = _Arrival(ws, resume.token, hello.version, hello.gapless)
+        arrival = Arrival.of(ws, resume.token, hello)
         member_id = self._seat(arrival, token_hash, effects)
         if self.state.members[member_id].presence is Presence.AWAY:
             self._node.send(self.rlog, Seen(member_id, back=True))
