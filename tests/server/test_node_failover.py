@@ -81,8 +81,15 @@ async def test_killing_the_owner_mid_share_loses_and_repeats_nothing(
             for n in range(3):
                 await speaker.client.send(Share(f"{SECRET} {turn}.{n}"))
                 if turn == 1 and n == 1:
-                    owner.process.kill()  # SIGKILL, mid-share.
+                    # SIGKILL, mid-turn, once this share is in the log: a command still on
+                    # its way to a node that dies is lost with it (nobody had acknowledged
+                    # it), and the speaker would wait for it for ever.
+                    await speaker.wait(lambda s=speaker: _own(s) == 2, "the share", 15)
+                    owner.process.kill()
                     owner.process.wait()
+                    for peer in killed:  # Back on a surviving node before anyone goes on.
+                        name = peer.client.name
+                        await peer.wait(lambda w=name: len(welcomes[w]) > 1, "resumed", 15)
                 listener = peers[(turn + 5) % 9]
                 if listener.state.turn is not None and listener is not speaker:
                     await listener.client.send(MeToo(listener.state.turn.id))
