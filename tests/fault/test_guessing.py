@@ -2,8 +2,8 @@
 
 Guessers here use bare websockets bound to chosen loopback addresses
 (127.0.0.0/8 is all this machine's), the SSH gateway through asyncssh, and
-the real client for honest members. What fails today is marked
-``xfail(strict=True)``; ``test_what_guessers_get_today`` prints the figures.
+the real client for honest members; ``test_what_guessers_get_today`` prints
+the figures.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from tests.server.support import TIMEOUT, MakeRelay, RunningRelay
 
 pytestmark = pytest.mark.fault
 
-POINT_5 = "issue 11, point 5: guessing limits leak between doors, have no total, and lock out"
 PASSCODE = "blue kettle"
 
 
@@ -92,7 +91,7 @@ async def test_what_guessers_get_today(make_relay: MakeRelay, tmp_path: Path) ->
     )
 
 
-# --- point 5: what fails today ------------------------------------------------------------
+# --- point 5: the budget ------------------------------------------------------------------
 
 
 async def test_right_passcodes_from_one_address_at_once_are_all_let_in(

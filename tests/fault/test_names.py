@@ -1,10 +1,8 @@
 """Issue 11, points 3 and 4: names that look like someone else's, and removal that does not stick.
 
-Each test joins through the real relay and client. The cases that the relay
-lets through today are marked ``xfail(strict=True)`` with the issue point;
-they are the acceptance tests of the fix (names compared by a TR39
+Each test joins through the real relay and client: names compared by a TR39
 confusable skeleton; invisible-only names refused; share line and
-combining-mark limits; after a removal, newcomers wait for admission).
+combining-mark limits; after a removal, newcomers wait for admission.
 """
 
 from __future__ import annotations
@@ -18,8 +16,6 @@ from tests.server.support import JoinFn, Peer, RunningRelay, all_see
 
 pytestmark = pytest.mark.fault
 
-POINT_3 = "issue 11, point 3: invisible and lookalike names, unbounded lines and marks in shares"
-POINT_4 = "issue 11, point 4: removal is by exact name"
 """Marks on each case rather than each test, so a fix that lands piecemeal flips only its own."""
 
 

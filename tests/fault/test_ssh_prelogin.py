@@ -4,9 +4,8 @@ Idle connections open the TCP connection and read the gateway's version
 line, then say nothing. An honest member logging in meanwhile, trying again
 a few times as a person would, must get in (a fix drops pre-login
 connections at random past a threshold, as OpenSSH's MaxStartups does, and
-gives a short login grace). Today the per-address and overall slots fill up
-and stay full for the whole login timeout, so both tests fail: they are
-marked ``xfail(strict=True)`` with the issue point.
+gives a short login grace). Before that fix the per-address and overall
+slots filled up and stayed full for the whole login timeout.
 """
 
 from __future__ import annotations
