@@ -2,7 +2,7 @@
 
 Guessers here use bare websockets bound to chosen loopback addresses
 (127.0.0.0/8 is all this machine's), the SSH gateway through asyncssh, and
-the real client for honest members; ``test_what_guessers_get_today`` prints
+the real client for honest members; ``test_what_guessers_get`` prints
 the figures.
 """
 
@@ -68,7 +68,7 @@ async def ssh_guess(gateway: SSHGateway, passcode: str, address: str = "127.0.0.
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
-async def test_what_guessers_get_today(make_relay: MakeRelay, tmp_path: Path) -> None:
+async def test_what_guessers_get(make_relay: MakeRelay, tmp_path: Path) -> None:
     running = await start_relay(make_relay, passcode=PASSCODE)
     gateway = await gateway_for(running, tmp_path)
     try:
@@ -85,9 +85,10 @@ async def test_what_guessers_get_today(make_relay: MakeRelay, tmp_path: Path) ->
         await gateway.close()
     report(
         f"guessing from one address, in a burst: websocket {one['wrong_passcode']} of 12 "
-        f"judged; then SSH from the same address {ssh.count(False)} of 8 not refused (its own "
-        f"budget); facilitator key {keys.count('wrong_key')} of 30 judged; from 40 addresses "
-        f"at once {many['wrong_passcode']} of 40 judged (no cap in total)"
+        f"judged; then SSH from the same address {ssh.count(True)} of 8 told too many (one "
+        f"budget for both doors); facilitator key {keys.count('wrong_key')} of 30 judged; the "
+        f"same wrong passcode from 40 addresses at once: {many['wrong_passcode']} of 40 told "
+        "wrong (one guess, checked once)"
     )
 
 
