@@ -241,6 +241,15 @@ class LiveRoom:
         if self._links.get(member_id) is feed:
             self._drop(member_id, CloseCode.BEHIND, BEHIND)
 
+    def stop_timers(self) -> None:
+        """The relay is closing: no grace runs out in a room that is no longer served.
+
+        The seats stay stored as they are; a relay that starts again re-arms them.
+        """
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+
     def _expire(self, member_id: int) -> None:
         self._timers.pop(member_id, None)
         if member_id not in self._links:

@@ -28,6 +28,7 @@ from circle_room.protocol.codec import decode
 from circle_room.protocol.errors import DecodeError, Refused
 from circle_room.protocol.messages import Error, Greeting, Hello
 from circle_room.protocol.model import Role
+from circle_room.server.asyncio_noise import quiet_peer_gone
 from circle_room.server.config import RelayConfig
 from circle_room.server.data_dir import DataDirError
 from circle_room.server.forwarded import HEADER, client_address, trusted_networks
@@ -101,6 +102,7 @@ class Relay:
         self, host: str = "127.0.0.1", port: int = 8765, tls: ssl.SSLContext | None = None
     ) -> None:
         """Listen on ``host:port``; with ``tls`` (``server.tls``) members connect with ``wss://``."""
+        quiet_peer_gone()
         self.restore()
         self._server = await serve(
             self._handle,
@@ -131,6 +133,7 @@ class Relay:
         """Close every connection with 1001 and stop listening; state stays stored."""
         for room in self.rooms.values():
             room.closing = True
+            room.stop_timers()
         if self._keepalive is not None:
             self._keepalive.stop()
         if self._server is not None:

@@ -407,6 +407,22 @@ async def test_grace_period_expiry_frees_the_seat(
         assert_same_room(p, room)
 
 
+async def test_a_closed_relay_lets_no_grace_run_out(
+    make_relay: MakeRelay, join: JoinFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = await make_relay(RelayConfig(grace_period=0.2))
+    room = relay.room
+    fran = await join(relay.url, "Fran", key=relay.key)
+    bob = await join(relay.url, "bob")
+    gate = await drop(bob, [fran], monkeypatch)
+    await relay.relay.close()
+    # Past the grace period: a timer left running would free bob's stored seat
+    # in a room that nobody serves any more.
+    await asyncio.sleep(0.6)
+    assert room.state.members[bob.id].presence is Presence.AWAY
+    gate.set()
+
+
 async def test_resume_after_the_log_moved_on_resyncs_in_place(
     make_relay: MakeRelay, join: JoinFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
