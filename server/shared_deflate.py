@@ -59,22 +59,31 @@ class SharedCache:
     def __init__(self, settings: dict[str, Any]) -> None:
         self.settings = settings
         self._data: bytes | None = None
-        self._deflated: dict[int, bytes] = {}
+        self._deflated: dict[int, bytes | None] = {}
         self.deflates = 0
         """Payloads deflated so far, cached or not (for tests and the benchmark)."""
 
-    def deflate(self, data: BytesLike, window_bits: int) -> bytes:
+    def deflate(self, data: BytesLike, window_bits: int) -> bytes | None:
+        """``data`` deflated alone, or None where that is no shorter: send it as it is.
+
+        A small event deflated without a history grows (a block header and
+        codes for every byte); a message without RSV1 is read as it is and
+        never enters the client's window, so sending it plain costs nothing.
+        """
         if type(data) is not bytes:
-            self.deflates += 1
-            return deflate_alone(data, window_bits, self.settings)
+            return self._smaller(data, window_bits)
         if data is not self._data:
             self._data = data
             self._deflated = {}
-        out = self._deflated.get(window_bits)
-        if out is None:
-            self.deflates += 1
-            out = self._deflated[window_bits] = deflate_alone(data, window_bits, self.settings)
+        if window_bits in self._deflated:
+            return self._deflated[window_bits]
+        out = self._deflated[window_bits] = self._smaller(data, window_bits)
         return out
+
+    def _smaller(self, data: BytesLike, window_bits: int) -> bytes | None:
+        self.deflates += 1
+        out = deflate_alone(data, window_bits, self.settings)
+        return out if len(out) < len(data) else None
 
 
 class Sharing:
@@ -133,6 +142,8 @@ class SharedDeflate(PerMessageDeflate):
                 if not self.local_no_context_takeover:
                     del self.encoder  # Useless from now on: free it while we share.
             data = self.cache.deflate(frame.data, self.local_max_window_bits)
+            if data is None:
+                return frame
             return Frame(frame.opcode, data, True, True, frame.rsv2, frame.rsv3)
         if not self._own and frame.opcode is not CONT:
             self._own = True

@@ -189,3 +189,18 @@ def test_a_connection_without_our_deflate_follows_nothing() -> None:
     plain = PerMessageDeflate(False, False, 15, 15)
     follow_sharing([plain], Sharing(above=0))
     assert not hasattr(plain, "sharing")
+
+
+def test_a_large_room_sends_plain_what_deflating_alone_would_grow() -> None:
+    factory = relay_factory()
+    sharing = Sharing(above=0)
+    link = Link.negotiate(factory, OFFERS[0])
+    follow_sharing([link.relay], sharing)
+    assert link.carry(Frame(BINARY, b"\x93\x0c\x01")) == b"\x93\x0c\x01"
+    sharing.large = True
+    tiny = b"\x93\x0c\x02"
+    frame = link.relay.encode(Frame(BINARY, tiny))
+    assert not frame.rsv1 and frame.data == tiny
+    assert link.client.decode(frame).data == tiny
+    sharing.large = False
+    assert link.carry(Frame(BINARY, b"\x93\x0c\x01" * 4)) == b"\x93\x0c\x01" * 4
