@@ -185,6 +185,22 @@ def test_a_room_turns_large_above_its_line_and_small_well_below() -> None:
     assert (75, False) in seen and (76, True) in seen
 
 
+@given(above=st.integers(0, 600), counts=st.lists(st.integers(0, 800), max_size=50))
+def test_a_room_is_large_above_its_line_small_well_below_and_keeps_its_mode_between(
+    above: int, counts: list[int]
+) -> None:
+    sharing = Sharing(above)
+    for count in counts:
+        was = sharing.large
+        sharing.fit(count)
+        if count > above:
+            assert sharing.large
+        elif count <= above * 3 // 4:
+            assert not sharing.large
+        else:
+            assert sharing.large == was
+
+
 def test_a_connection_without_our_deflate_follows_nothing() -> None:
     plain = PerMessageDeflate(False, False, 15, 15)
     follow_sharing([plain], Sharing(above=0))
