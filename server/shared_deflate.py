@@ -19,6 +19,8 @@ A connection that goes back from shared messages to its own context starts
 a fresh compressor: the client's window now holds messages its old
 compressor never saw, and a reference into that history would read the
 wrong bytes. While it shares, a connection holds no compressor at all.
+A payload that deflating alone would not shorten (a small event) is sent
+as it is, without RSV1, which the client reads without touching its window.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ class SharedDeflate(PerMessageDeflate):
         )
         self.cache = cache
         self.sharing: Sharing | None = None
-        """The room's ``Sharing``, once the connection has a seat (``join``)."""
+        """The room's ``Sharing``, once the connection has a seat (``follow_sharing``)."""
         self._own = True
         """The last message came from this connection's own compressor."""
 
