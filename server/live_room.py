@@ -52,6 +52,7 @@ from circle_room.server.feed import Feed, close_within, deliver
 from circle_room.server.intake import Intake, Rejected
 from circle_room.server.room_core import LogEntry, RoomCore
 from circle_room.server.saving import Saver, not_saved
+from circle_room.server.shared_deflate import Sharing, follow_sharing
 from circle_room.server.snapshot import CircleSnapshot
 from circle_room.server.store import RoomRecord, Store, hash_secret, new_secret
 
@@ -113,6 +114,8 @@ class LiveRoom:
         self._arriving: dict[str, Arrival] = {}
         self._intakes: dict[int, Intake] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._sharing = Sharing(config.shared_deflate_above)
+        """Whether the room is large enough to deflate each event once for all."""
         if snapshot is not None:
             self._perform(self.core.restore(snapshot, clock()))
 
@@ -293,6 +296,7 @@ class LiveRoom:
         for member_id, feed in list(self._links.items()):
             if feed in behind:
                 self._drop(member_id, CloseCode.BEHIND, BEHIND)
+        self._sharing.fit(len(self._links))
 
     def _commit(self, change: Change) -> list[Effect]:
         """Save ``change`` if it must be, then commit it; raise ``Refused`` if it cannot be."""
@@ -318,6 +322,7 @@ class LiveRoom:
             gapless=arrival.gapless,
         )
         member_id = attach.member_id
+        follow_sharing(arrival.ws.protocol.extensions, self._sharing)
         config = self._config
         feed = Feed(
             arrival.ws,

@@ -20,7 +20,6 @@ from urllib.parse import unquote, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.extensions import ServerExtensionFactory
-from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.close_codes import CloseCode
@@ -36,6 +35,7 @@ from circle_room.server.guard import MAX_HASHING, Guard
 from circle_room.server.keepalive import HeardConnection, Keepalive
 from circle_room.server.live_room import LiveRoom
 from circle_room.server.passcode_cache import PasscodeCache
+from circle_room.server.shared_deflate import SharedDeflateFactory
 from circle_room.server.store import Store, check_secret
 from circle_room.server.tickets import Tickets
 
@@ -48,9 +48,11 @@ def _deflate() -> list[ServerExtensionFactory]:
     Context takeover stays on (it is what makes small events small), but level 1
     costs about a quarter less CPU than zlib's default for ~10% more bytes, and
     the relay's CPU, not the bandwidth, is what runs out first in a big room.
+    A large room deflates each event once for all its members
+    (``server.shared_deflate``).
     """
     return [
-        ServerPerMessageDeflateFactory(
+        SharedDeflateFactory(
             server_max_window_bits=12,
             client_max_window_bits=12,
             compress_settings={"memLevel": 5, "level": 1},
