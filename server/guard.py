@@ -212,17 +212,19 @@ class Guard:
             raise TooManyAttempts(room_wait, room=True)
         by_address.take(now)
         took_room = by_room.take(now) is None
-        spent = await self._spend(address, room, strong, now)
-        if spent is not None and spent.outcome in (Spend.ADDRESS_EMPTY, Spend.ROOM_EMPTY):
-            # Not checked: this node's tokens go back, the guess was not made.
-            by_address.give_back()
-            if took_room:
-                by_room.give_back()
-            raise TooManyAttempts(spent.wait, room=spent.outcome is Spend.ROOM_EMPTY)
         checking = _Check()
         if same is not None:
+            # Before the shared budget is asked: the same guess arriving while it
+            # answers waits here instead of taking tokens of its own.
             self._checking[same] = checking
         try:
+            spent = await self._spend(address, room, strong, now)
+            if spent is not None and spent.outcome in (Spend.ADDRESS_EMPTY, Spend.ROOM_EMPTY):
+                # Not checked: this node's tokens go back, the guess was not made.
+                by_address.give_back()
+                if took_room:
+                    by_room.give_back()
+                raise TooManyAttempts(spent.wait, room=spent.outcome is Spend.ROOM_EMPTY)
             right = await self._run(verify) if slow else verify()
             checking.right = right
         finally:

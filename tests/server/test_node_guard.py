@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.messages import Error, Greeting, Hello, Welcome
 from circle_room.server.config import Rate, RelayConfig
-from circle_room.server.guard import Guard, TooManyAttempts
+from circle_room.server.guard import Guard, Spend, Spent, TooManyAttempts
 from circle_room.server.redis_budget import RedisBudget
 from tests.server.conftest import MakeNode
 from tests.server.redis_support import RedisServer, free_port
@@ -113,3 +113,36 @@ async def test_a_guesser_trying_each_node_gets_one_budget(nodes: tuple[MakeNode,
     a, b = await make(config), await make(config)
     codes = [await _hello(node.url, "not-the-key") for node in (a, b, a, b)]
     assert codes == ["wrong_key"] * 3 + ["too_many_attempts"]
+
+
+class SlowBudget:
+    """A shared budget that answers only when the test says so, and counts its takes."""
+
+    def __init__(self) -> None:
+        self.takes = 0
+        self.taking = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def take(self, address: str, room: str, strong: bool) -> Spent:
+        self.takes += 1
+        self.taking.set()
+        await self.answer.wait()
+        return Spent(Spend.TAKEN, room=True)
+
+    async def give_back(self, address: str, room: str | None) -> None:
+        pass
+
+
+async def test_the_same_guess_arriving_while_the_shared_budget_answers_takes_nothing() -> None:
+    budget = SlowBudget()
+    guard = Guard(PER_ADDRESS, PER_ROOM, lambda: 0.0, asyncio.Semaphore(2), budget)
+    same = guard.same("passcode", ROOM, "the passcode")
+    checks = [
+        asyncio.ensure_future(guard.check("192.0.2.7", ROOM, right, same=same)) for _ in range(10)
+    ]
+    # The first check waits for the budget; the other nine, started before this
+    # line runs again, wait for its answer.
+    await budget.taking.wait()
+    budget.answer.set()
+    assert await asyncio.gather(*checks) == [True] * 10
+    assert budget.takes == 1
