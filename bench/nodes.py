@@ -27,7 +27,11 @@ The nodes run with share and frame limits raised (one speaker sharing
 ``--rate`` a second is far past a member's real limit); everything else is
 the default ``RelayConfig``. ``--smoke`` runs a tiny configuration.
 
-    python bench/nodes.py   # writes bench/nodes.json and bench/RESULTS-nodes.md
+- deliveries a second with 1, 2, ... ``--nodes`` nodes: ``--total`` members in
+  all spread evenly, one speaker sending ``--burst`` shares back to back.
+
+    python bench/nodes.py   # writes bench/nodes.json, bench/RESULTS-nodes.md and
+                            # its own section of bench/RESULTS.md (the rest untouched)
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from nodes_report import put_section, report, results_section
 from relay_bench import percentile, share_text
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -227,6 +232,61 @@ async def memory_per_room(redis_url: str, entries: int) -> dict[str, int]:
     return {"entries": length, "keys_bytes": sum(usage), "used_memory_delta": after - before}
 
 
+async def deliveries_per_second(
+    args: argparse.Namespace, tmp: Path, n_nodes: int
+) -> dict[str, float]:
+    """``--total`` members spread evenly over ``n_nodes`` nodes, one speaker (on B, or on A
+    alone) sending ``--burst`` shares back to back: shares delivered a second, from the
+    first send to the last member's last share, as every member receives them."""
+    folder = tmp / f"throughput-{n_nodes}"
+    (folder / "redis").mkdir(parents=True)
+    redis, redis_url = start_redis(folder / "redis")
+    data = folder / "data"
+    key = Store(data).add_room(ROOM)
+    ctx = mp.get_context("fork")
+    ports = ctx.Queue()
+    names = "ABCDE"[:n_nodes]
+    procs = {n: ctx.Process(target=node_main, args=(redis_url, str(data), n, ports)) for n in names}
+    try:
+        for proc in procs.values():
+            proc.start()
+        urls = {}
+        for _ in names:
+            node, port = ports.get(timeout=30)
+            urls[node] = f"ws://127.0.0.1:{port}/{ROOM}"
+        opener = Member("opener", "A")
+        await opener.join(urls["A"])  # A decides.
+        speaker = Member("Speaker", names[min(1, n_nodes - 1)], key)
+        await speaker.join(urls[speaker.node])
+        listeners = [Member(f"m{i:04d}", names[i % n_nodes]) for i in range(args.total - 1)]
+        await join_all(listeners, urls)
+        members = [opener, *listeners]
+        await speaker.send(1, TakeStick())
+        await asyncio.sleep(1)  # Quiet before the timed run: joins done, stick given.
+        start = time.time()
+        for i in range(args.burst):
+            await speaker.send(i + 2, Share(share_text(i, time.time())))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and any(len(m.texts) < args.burst for m in members):
+            await asyncio.sleep(0.05)
+        got = sum(len(m.texts) for m in members)
+        last = max(t for m in members for t, _ in m.events[-1:])
+        return {
+            "members": len(members),
+            "shares": args.burst,
+            "deliveries": got,
+            "seconds": round(last - start, 3),
+            "per_second": round(got / (last - start)),
+        }
+    finally:
+        for proc in procs.values():
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.join(5)
+        os.kill(redis.pid, signal.SIGTERM)
+        redis.wait(10)
+
+
 async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"load_before": os.getloadavg(), "cpus": os.cpu_count()}
     redis, redis_url = start_redis(tmp / "redis")
@@ -328,50 +388,12 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             proc.join(5)
         os.kill(redis.pid, signal.SIGTERM)
         redis.wait(10)
+    result["throughput"] = {}
+    for n in range(1, args.nodes + 1):
+        print(f"throughput with {n} node(s)")
+        result["throughput"][str(n)] = await deliveries_per_second(args, tmp, n)
     result["load_after"] = os.getloadavg()
     return result
-
-
-def report(result: dict[str, Any]) -> str:
-    """The run as a Markdown page: the tables, the machine, its load."""
-    a = result["args"]
-    lines = [
-        "# Several relay nodes: results",
-        "",
-        f"`python bench/nodes.py` on {result['cpus']} CPUs, loopback; load average "
-        f"{result['load_before'][0]:.2f} before, {result['load_after'][0]:.2f} after. "
-        f"{a['nodes']} nodes x {a['members']} members; {a['shares']} shares at "
-        f"{a['rate']:g}/s from a speaker on B.",
-        "",
-        "| delivery, send to receive | deliveries | p50 ms | p99 ms |",
-        "|---|---|---|---|",
-    ]
-    for node, got in result["delivery"].items():
-        lines.append(f"| members on {node} | {got['n']} | {got['p50_ms']} | {got['p99_ms']} |")
-    rt, mem, fo = result["append_round_trip"], result["memory_per_room"], result["failover"]
-    lines += [
-        "",
-        f"Append round trip (one event, one script): p50 {rt['p50_ms']} ms, "
-        f"p99 {rt['p99_ms']} ms over {rt['n']}.",
-        "",
-        f"Redis memory per room at {mem['entries']} share events: "
-        f"{mem['keys_bytes'] / 1e6:.2f} MB in its keys (`MEMORY USAGE`), "
-        f"`used_memory` grew {mem['used_memory_delta'] / 1e6:.2f} MB.",
-        "",
-        "| failover: owner node SIGKILLed mid-meeting | |",
-        "|---|---|",
-        f"| lease | {fo['lease_ms'] / 1000:g} s |",
-        f"| kill to the first event appended after it | {fo['to_first_accepted_event_s']} s |",
-        f"| kill to the last of its {fo['killed_node_members']} members resumed "
-        f"| {fo['to_last_member_resumed_s']} s |",
-        f"| shares sent across the kill | {fo['shares_sent']} |",
-        f"| shares lost / duplicated (all members) "
-        f"| {fo['shares_lost_total']} / {fo['shares_duplicated_total']} |",
-        f"| resumes `resumed=true` / `resumed=false` "
-        f"| {fo['resumed_true']} / {fo['resumed_false']} |",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -382,21 +404,27 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="shares a second")
     parser.add_argument("--failover-shares", type=int, default=60)
     parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--total", type=int, default=300, help="members, deliveries/s runs")
+    parser.add_argument("--burst", type=int, default=200, help="shares, deliveries/s runs")
     parser.add_argument("--smoke", action="store_true", help="a tiny configuration")
     parser.add_argument("--out", default=str(HERE / "nodes.json"))
     parser.add_argument("--page", default=str(HERE / "RESULTS-nodes.md"))
+    parser.add_argument("--results", default=str(HERE / "RESULTS.md"), help="its section here")
     args = parser.parse_args()
     if args.smoke:
         args.members, args.shares, args.failover_shares, args.appends = 5, 20, 30, 200
+        args.total, args.burst = 15, 20
     if shutil.which("redis-server") is None:
         raise SystemExit("nodes.py needs redis-server (apt-get install redis-server)")
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "redis").mkdir()
         result = asyncio.run(run(args, Path(tmp)))
     # Where the files went is this machine's business, not part of the results.
-    result["args"] = {k: v for k, v in vars(args).items() if k not in ("out", "page")}
+    result["args"] = {k: v for k, v in vars(args).items() if k not in ("out", "page", "results")}
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    Path(args.page).write_text(report(result))
+    page = report(result)
+    Path(args.page).write_text(page)
+    put_section(Path(args.results), results_section(page))
     print(json.dumps(result, indent=2))
 
 

@@ -278,7 +278,18 @@ def write(results: dict[str, Any], path: Path) -> None:
         lines += memory_section(sections["fanout"])
     if results.get("chart"):
         lines += [f"![bytes per member and latency]({results['chart']})", ""]
+    lines += _kept_nodes_section(path)
     path.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def _kept_nodes_section(path: Path) -> list[str]:
+    """The section ``bench/nodes.py`` wrote into ``path`` (it needs Redis): kept as it is."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find("\n## Several relay nodes\n")
+    if start < 0:
+        return []
+    end = text.find("\n## ", start + 1)
+    return ["", text[start + 1 : end if end >= 0 else None].rstrip(), ""]
 
 
 def chart(results: dict[str, Any], path: Path) -> bool:

@@ -22,26 +22,41 @@ failures" check leaves, without locking out the people who know the secret:
 - the slow hash (scrypt) runs in a thread, at most ``MAX_HASHING`` at once
   for the whole process, so guessers cannot take every core;
 - an IPv6 address counts by its /64 (one host usually owns the whole prefix);
-- buckets that have refilled are forgotten, so memory stays bounded.
+- buckets that have refilled are forgotten, so memory stays bounded;
+- relay nodes sharing rooms (``circle serve --redis``) share the budgets too
+  (a ``SharedBudget``, ``server.redis_budget``), so N nodes do not allow N
+  times the guesses. Each node's own buckets stay as a floor under it. If the
+  shared budget cannot be reached, the guess is still checked (against the
+  node's own budget): a right one gets in, a wrong one is refused as if the
+  budget were spent. Fail closed for wrong guesses, never for the member who
+  knows the secret.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import hashlib
 import hmac
 import ipaddress
+import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from circle_room.protocol.errors import Refused
 from circle_room.server.config import Rate
 from circle_room.server.limits import TokenBucket
 
+log = logging.getLogger(__name__)
+
 PRUNE_EVERY = 256
 """Attempts between sweeps of full buckets."""
 MAX_HASHING = 2
 """Slow hashes (scrypt) in flight at once for the whole process."""
+UNREACHABLE_WAIT = 10.0
+"""Seconds a wrong guess is told to wait when the shared budget cannot be reached."""
 
 
 class TooManyAttempts(Refused):
@@ -71,6 +86,40 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
+class Spend(enum.Enum):
+    """What a ``SharedBudget`` made of a request for a guess's tokens."""
+
+    TAKEN = "taken"
+    """The address's token is taken, and the room's if it had one (``Spent.room``)."""
+    ADDRESS_EMPTY = "address"
+    ROOM_EMPTY = "room"
+    UNREACHABLE = "unreachable"
+    """Nothing could be counted: the shared store did not answer."""
+
+
+@dataclass(frozen=True)
+class Spent:
+    outcome: Spend
+    wait: float = 0.0
+    """Seconds until a token, when a budget was empty."""
+    room: bool = False
+    """Whether the room's token was taken (a strong secret may go on without one)."""
+
+
+class SharedBudget(Protocol):
+    """Buckets of the same rates held where several relay nodes share them."""
+
+    async def take(self, address: str, room: str, strong: bool) -> Spent:
+        """Take one token from ``address``'s bucket and ``room``'s; never raises.
+
+        ``address`` is already an ``address_key``. Nothing is taken unless the
+        address has a token and, unless ``strong``, the room has one too.
+        """
+
+    async def give_back(self, address: str, room: str | None) -> None:
+        """Return the tokens a right guess took (``room`` None: it took none there)."""
+
+
 class _Check:
     """A guess being checked now; the same guess arriving meanwhile waits for its answer."""
 
@@ -96,8 +145,12 @@ class Guard:
         per_room: Rate,
         clock: Callable[[], float],
         hashing: asyncio.Semaphore,
+        shared: SharedBudget | None = None,
     ) -> None:
         self._rates = {False: per_address, True: per_room}
+        self._shared = shared
+        self._shared_until: dict[tuple[bool, str], float] = {}
+        """What the shared budget last said: (is a room, key) -> time it has a token again."""
         self._clock = clock
         self._buckets: dict[tuple[bool, str], TokenBucket] = {}
         """(is a room, address key or room name) -> its bucket."""
@@ -118,6 +171,12 @@ class Guard:
         """Seconds before a guess from ``address`` at ``room`` is checked, or None if now."""
         now = self._clock()
         waits = [self._wait(address, False, now), self._wait(room, True, now)]
+        # The shared budget as this node last heard of it: a hint for the
+        # doors that ask before a guess; ``check`` asks the shared budget itself.
+        for key in ((False, address_key(address)), (True, room)):
+            until = self._shared_until.get(key)
+            if until is not None and until > now:
+                waits.append(until - now)
         return max((w for w in waits if w is not None), default=None)
 
     async def check(
@@ -155,8 +214,17 @@ class Guard:
         took_room = by_room.take(now) is None
         checking = _Check()
         if same is not None:
+            # Before the shared budget is asked: the same guess arriving while it
+            # answers waits here instead of taking tokens of its own.
             self._checking[same] = checking
         try:
+            spent = await self._spend(address, room, strong, now)
+            if spent is not None and spent.outcome in (Spend.ADDRESS_EMPTY, Spend.ROOM_EMPTY):
+                # Not checked: this node's tokens go back, the guess was not made.
+                by_address.give_back()
+                if took_room:
+                    by_room.give_back()
+                raise TooManyAttempts(spent.wait, room=spent.outcome is Spend.ROOM_EMPTY)
             right = await self._run(verify) if slow else verify()
             checking.right = right
         finally:
@@ -167,7 +235,30 @@ class Guard:
             by_address.give_back()
             if took_room:
                 by_room.give_back()
+            if spent is not None and spent.outcome is Spend.TAKEN:
+                await self._give_back(address, room if spent.room else None)
+        elif spent is not None and spent.outcome is Spend.UNREACHABLE:
+            # Uncounted where the other nodes would see it: refuse as if spent.
+            raise TooManyAttempts(UNREACHABLE_WAIT)
         return right
+
+    async def _spend(self, address: str, room: str, strong: bool, now: float) -> Spent | None:
+        """Take the guess's tokens from the shared budget, if there is one."""
+        if self._shared is None:
+            return None
+        key = address_key(address)
+        spent = await self._shared.take(key, room, strong)
+        if spent.outcome is Spend.ADDRESS_EMPTY:
+            self._shared_until[(False, key)] = now + spent.wait
+        elif spent.outcome is Spend.ROOM_EMPTY:
+            self._shared_until[(True, room)] = now + spent.wait
+        elif spent.outcome is Spend.UNREACHABLE:
+            log.warning("the shared guessing budget is unreachable: wrong guesses are refused")
+        return spent
+
+    async def _give_back(self, address: str, room: str | None) -> None:
+        assert self._shared is not None
+        await self._shared.give_back(address_key(address), room)
 
     async def _run(self, verify: Callable[[], bool]) -> bool:
         async with self._hashing:
@@ -191,6 +282,8 @@ class Guard:
         self._since_prune = 0
         for key in [k for k, b in self._buckets.items() if b.full(now)]:
             del self._buckets[key]
+        for key in [k for k, until in self._shared_until.items() if until <= now]:
+            del self._shared_until[key]
 
     def __len__(self) -> int:
         """Addresses and rooms remembered (for tests and stats)."""

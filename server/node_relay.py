@@ -8,7 +8,9 @@ The websocket side is ``server.relay.Relay``'s; each room is a
 - one ordered sender: the commands of all its rooms go out through one
   pipeline in the order they were made (two connections could reorder them);
 - its channel ``node:{id}``, on which owners send back refusals, and other
-  nodes say that a member held here resumed there (closed here with 4010).
+  nodes say that a member held here resumed there (closed here with 4010);
+- its guard counts guesses in Redis (``server.redis_budget``), shared with
+  every other node.
 
 The room records (names, passcode hashes, keys, settings) stay in the SQLite
 store, shared by the nodes of one host.
@@ -24,13 +26,16 @@ import time
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeout
 from websockets.asyncio.server import ServerConnection
 
 from circle_room.protocol.errors import Refused, RemoteProtocolError
 from circle_room.protocol.messages import Hello
 from circle_room.protocol.model import Role
 from circle_room.server.config import RelayConfig
+from circle_room.server.guard import Guard
 from circle_room.server.live_room import LiveRoom
 from circle_room.server.node_commands import (
     NodeCommand,
@@ -41,11 +46,20 @@ from circle_room.server.node_commands import (
     unpack_notice,
 )
 from circle_room.server.node_room import NodeRoom
-from circle_room.server.redis_log import LEASE_MS, SEAT, RoomLog
+from circle_room.server.redis_budget import RedisBudget
+from circle_room.server.redis_log import BLOCK_MS, LEASE_MS, SEAT, RoomLog
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
 
 log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds to open a connection to Redis before giving up on it."""
+REPLY_TIMEOUT = BLOCK_MS / 1000 + 4.0
+"""Seconds to wait for any reply: longer than a blocking read waits, or every
+quiet room's read would time out. A Redis that drops packets mid-meeting then
+costs a loop this long, after which redis-py drops that connection and the
+loop goes on over a new one, instead of waiting on the dead one for ever."""
 
 _Op = tuple[str, str, str, bytes]
 """("cmd", key, "", packed command) or ("conn", key, member id, packed ``Replaced``)."""
@@ -61,10 +75,27 @@ class NodeRelay(Relay):
         config: RelayConfig | None = None,
         clock: Callable[[], float] = time.time,
         node_id: str | None = None,
+        reply_timeout: float = REPLY_TIMEOUT,
     ) -> None:
         super().__init__(store, config, clock)
         self.node_id = node_id or secrets.token_hex(4)
-        self.redis = aioredis.Redis.from_url(redis_url)
+        if reply_timeout <= BLOCK_MS / 1000:
+            raise ValueError("reply_timeout must be longer than a blocking read")
+        self.redis = aioredis.Redis.from_url(
+            redis_url,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            socket_timeout=reply_timeout,
+            socket_keepalive=True,
+            # A connection idle this long is PINGed before it carries a command,
+            # so a command is not sent into a link that died while it waited.
+            health_check_interval=1,
+        )
+        self._reply_timeout = reply_timeout
+        # One guessing budget for all the nodes: a guesser gains nothing by trying each.
+        budget = RedisBudget(self.redis, self.config.passcode_rate, self.config.room_guess_rate)
+        self.guard = Guard(
+            self.config.passcode_rate, self.config.room_guess_rate, clock, self.hashing, budget
+        )
         self._outbox: asyncio.Queue[_Op] = asyncio.Queue()
         self._seat = self.redis.register_script(SEAT)
         self._tasks: list[asyncio.Task[None]] = []
@@ -190,13 +221,30 @@ class NodeRelay(Relay):
             try:
                 async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(f"node:{self.node_id}")
-                    while not self._closing:
-                        message = await pubsub.get_message(
-                            ignore_subscribe_messages=True, timeout=1.0
-                        )
-                        if message is not None and message.get("type") == "message":
-                            self._notice(message["data"])
+                    await self._listen(pubsub)
             except RedisError as exc:
                 if not self._closing:
                     log.warning("node %s: notice channel lost: %s", self.node_id, exc)
                     await asyncio.sleep(0.2)
+
+    async def _listen(self, pubsub: PubSub) -> None:
+        """Hand each notice on; raise ``TimeoutError`` if the channel goes silent.
+
+        A subscribed connection waits for messages with no reply due, so a
+        reply timeout alone never fires on it: after a quiet second it sends a
+        PING, and a PONG that does not come in time means the link is dead.
+        """
+        loop = asyncio.get_running_loop()
+        heard, pinged = loop.time(), False
+        while not self._closing:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            now = loop.time()
+            if message is not None:
+                heard, pinged = now, False
+                if message.get("type") == "message":
+                    self._notice(message["data"])
+            elif now - heard > 1.0 + self._reply_timeout:
+                raise RedisTimeout("no answer to a PING on the notice channel")
+            elif not pinged:
+                await pubsub.ping()
+                pinged = True

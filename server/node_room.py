@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from redis.exceptions import RedisError
@@ -34,7 +34,7 @@ from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import decode
 from circle_room.protocol.errors import Refused, RemoteProtocolError
 from circle_room.protocol.messages import Error, Hello
-from circle_room.protocol.model import Presence, Role
+from circle_room.protocol.model import Member, Presence, Role
 from circle_room.server.config import RelayConfig
 from circle_room.server.effects import Attach
 from circle_room.server.feed import deliver
@@ -42,7 +42,7 @@ from circle_room.server.intake import Rejected
 from circle_room.server.live_room import Arrival, LiveRoom
 from circle_room.server.node_commands import Forwarded, JoinAsked, NodeCommand, Seen
 from circle_room.server.places import Place
-from circle_room.server.redis_log import LEASE_MS, Entry, Outcome, RoomLog, Snap
+from circle_room.server.redis_log import BLOCK_MS, LEASE_MS, Entry, Outcome, RoomLog, Snap
 from circle_room.server.room_core import OutOfOrder, RoomCore
 from circle_room.server.room_owner import RoomOwner
 from circle_room.server.store import RoomRecord, Store, hash_secret, new_secret
@@ -138,7 +138,7 @@ class NodeRoom(LiveRoom):
     async def _follow(self) -> None:
         while not self._closed:
             try:
-                entries = await self.rlog.after(self.core.seq, block_ms=1000)
+                entries = await self.rlog.after(self.core.seq, block_ms=BLOCK_MS)
                 if not self._closed:
                     await self._apply(entries)
             except RedisError as exc:
@@ -152,6 +152,7 @@ class NodeRoom(LiveRoom):
             if entry.epoch and entry.epoch != self.core.epoch:
                 await self._restart("the room's history was started anew")
                 return False
+            members = self.core.state.members
             try:
                 self._perform(self.core.follow(entry.data, entry.token_hash))
             except OutOfOrder:
@@ -161,9 +162,28 @@ class NodeRoom(LiveRoom):
                 log.error("room %s: unreadable entry %d: %s", self.name, entry.seq, exc)
                 await self._restart("the room's log held an unreadable entry")
                 return False
+            if self.core.state.members is not members:
+                self._note_away(members)
         self._moved.set()
         self._moved = asyncio.Event()
         return True
+
+    def _note_away(self, before: Mapping[int, Member]) -> None:
+        """Note in the replica's places when each member who just went away is due to leave.
+
+        The time is this node's clock as it follows the ``MemberAway``, a few
+        milliseconds after the owner decided it: should this node take the
+        lease, it gives them what is left of their grace (``RoomOwner.start``).
+        Only run when the members changed, so shares cost nothing here.
+        """
+        now, grace = self._clock(), self._config.grace_period
+        for member in self.core.state.members.values():
+            old = before.get(member.id)
+            was_away = old is not None and old.presence is Presence.AWAY
+            if member.presence is Presence.AWAY and not was_away:
+                self.core.places.away(member.id, now + grace)
+            elif member.presence is not Presence.AWAY and was_away:
+                self.core.places.away(member.id, None)
 
     async def _restart(self, why: str) -> None:
         log.warning("room %s: rebuilding: %s", self.name, why)
@@ -196,7 +216,7 @@ class NodeRoom(LiveRoom):
         decider = RoomCore(self.name, replica.state.settings, self._config, replica.epoch)
         decider.state, decider.seq = replica.state, replica.seq
         for place in replica.places:
-            decider.places.take(Place(place.member_id, place.token_hash, place.since))
+            decider.places.take(place)
         cursor = meta.cmd if meta is not None else "0-0"
         owner = self._owner(lease, decider, cursor)
         if fresh:
@@ -364,4 +384,4 @@ def _load(core: RoomCore, snap: Snap) -> None:
     core.seq = snap.seq
     for member_id, token_hash in snap.circle.token_hashes.items():
         since = snap.since.get(member_id, snap.seq)
-        core.places.take(Place(member_id, token_hash, since))
+        core.places.take(Place(member_id, token_hash, since, snap.grace_ends.get(member_id)))

@@ -8,7 +8,7 @@ Redis Cluster too:
                      ``e`` = the epoch on the first event of a new epoch.
 ``room:{r}:meta``    hash: ``epoch``, ``seq`` (last appended), ``cmd`` (last command done).
 ``room:{r}:snap``    ``pack_snap``: seq, epoch, ``CircleSnapshot``, each ``since``
-                     (structural: no share text).
+                     and each away member's grace end (structural: no share text).
 ``room:{r}:lease``   ``node:fence`` of the owner, with a TTL.
 ``room:{r}:fence``   an INCR counter: each lease taken gets a new fence.
 ``room:{r}:cmd``     the command inbox (``server.node_commands``).
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
@@ -35,6 +35,8 @@ from circle_room.server.snapshot import CircleSnapshot
 
 LEASE_MS = 3000
 """How long a lease lasts without renewal: the owner renews it every third of this."""
+BLOCK_MS = 1000
+"""How long a node's blocking read (XREAD BLOCK) waits for the next entry."""
 KEEP_SECONDS = 6 * 3600
 """Backstop: a room's keys vanish this long after its last append."""
 
@@ -136,6 +138,9 @@ class Snap:
     circle: CircleSnapshot
     since: dict[int, int]
     """Member id -> ``Place.since``, so a rebuilt node replays no older share to them."""
+    grace_ends: dict[int, float] = field(default_factory=dict)
+    """Member id -> ``Place.grace_ends`` of each away member, so a new owner
+    gives them what is left of their grace, not a whole new one."""
 
 
 def _text(value: Any) -> str:
@@ -183,9 +188,11 @@ class RoomLog:
         raw: Any = await self.redis.get(self.snap_key)
         if raw is None:
             return None
-        seq, epoch, packed, since = msgpack.unpackb(bytes(raw), raw=False)
+        seq, epoch, packed, since, *rest = msgpack.unpackb(bytes(raw), raw=False)
         places = {int(k): int(v) for k, v in since}
-        return Snap(int(seq), str(epoch), CircleSnapshot.unpack(packed), places)
+        # A snapshot written before grace ends were kept has none: whole grace periods.
+        ends = {int(k): float(v) for k, v in rest[0]} if rest else {}
+        return Snap(int(seq), str(epoch), CircleSnapshot.unpack(packed), places, ends)
 
     async def after(self, seq: int, block_ms: int | None = None, count: int = 500) -> list[Entry]:
         """Entries after ``seq``; with ``block_ms``, wait that long for the first one."""
@@ -275,7 +282,14 @@ SNAP_EVERY = 1000
 """A snapshot at least every this many events, so a new node never replays more."""
 
 
-def pack_snap(seq: int, epoch: str, circle: CircleSnapshot, since: dict[int, int]) -> bytes:
+def pack_snap(
+    seq: int,
+    epoch: str,
+    circle: CircleSnapshot,
+    since: dict[int, int],
+    grace_ends: dict[int, float] | None = None,
+) -> bytes:
     """What ``RoomLog.snap`` reads back as a ``Snap``."""
     places = [[k, v] for k, v in sorted(since.items())]
-    return msgpack.packb([seq, epoch, circle.pack(), places], use_bin_type=True)
+    ends = [[k, v] for k, v in sorted((grace_ends or {}).items())]
+    return msgpack.packb([seq, epoch, circle.pack(), places, ends], use_bin_type=True)

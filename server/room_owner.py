@@ -36,7 +36,15 @@ from circle_room.server.node_commands import (
     pack_notice,
     unpack_command,
 )
-from circle_room.server.redis_log import LEASE_MS, SNAP_EVERY, Entry, Outcome, RoomLog, pack_snap
+from circle_room.server.redis_log import (
+    BLOCK_MS,
+    LEASE_MS,
+    SNAP_EVERY,
+    Entry,
+    Outcome,
+    RoomLog,
+    pack_snap,
+)
 from circle_room.server.room_core import RoomCore
 from circle_room.server.snapshot import CircleSnapshot
 from circle_room.server.store import Store
@@ -83,6 +91,10 @@ class RoomOwner:
     def start(self, gone: Iterable[int], new_epoch: bool) -> None:
         """Take up the room: re-arm grace timers, mark ``gone`` members away, then listen.
 
+        An away member's timer runs to their place's ``grace_ends`` where the
+        core has one (the old owner's, as the replicas noted it), so a change
+        of owner does not stretch anyone's grace.
+
         ``gone`` are present members whose node is dead. With ``new_epoch`` the
         first event appended tells every follower the history starts anew.
         """
@@ -91,9 +103,11 @@ class RoomOwner:
         for place in self.core.places:
             member = self.core.state.members.get(place.member_id)
             if member is not None and member.presence is Presence.AWAY:
-                # When they went away is not kept: they get a whole grace period again.
-                self.core.places.away(place.member_id, now + self._grace)
-                self._perform([StartGrace(place.member_id, self._grace)])
+                # What is left of the grace the old owner gave; a whole one only
+                # if nobody noted when it ends (a snapshot from before that was kept).
+                ends = place.grace_ends if place.grace_ends is not None else now + self._grace
+                self.core.places.away(place.member_id, ends)
+                self._perform([StartGrace(place.member_id, max(0.0, ends - now))])
         for member_id in gone:
             self._perform(self.core.observe(member_id, Disconnect(), now))
         loop = asyncio.get_running_loop()
@@ -141,7 +155,7 @@ class RoomOwner:
     async def _commands(self) -> None:
         while not self.stopped:
             try:
-                found = await self.rlog.commands(self._cursor, 1000)
+                found = await self.rlog.commands(self._cursor, BLOCK_MS)
             except RedisError as exc:
                 if not self.stopped:
                     log.warning("room %s: cannot read commands: %s", self.rlog.room, exc)
@@ -249,8 +263,9 @@ class RoomOwner:
         """The room as decided now, packed for ``room:{r}:snap``."""
         core = self.core
         since = {p.member_id: p.since for p in core.places}
+        ends = {p.member_id: p.grace_ends for p in core.places if p.grace_ends is not None}
         circle = CircleSnapshot(core.state, core.places.token_hashes())
-        return pack_snap(core.seq, core.epoch, circle, since)
+        return pack_snap(core.seq, core.epoch, circle, since, ends)
 
     async def _write(self) -> None:
         while self._pending and not self.stopped:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -108,6 +109,21 @@ async def settle(peers: list[Peer], admin: aioredis.Redis) -> None:
         assert loop.time() < deadline, [p.client.seq for p in peers]
         waits = (p.wait(lambda p=p, tip=tip: p.client.seq >= tip, "the tip") for p in peers)
         await asyncio.gather(*waits)
+
+
+async def settled_rows(peers: list[Peer], admin: aioredis.Redis) -> list[Any]:
+    """The room's stream once every member has applied its last event.
+
+    The tip is read again after the stream: an event appended in between (a
+    node announcing a member back, say) would be in the rows and not yet
+    with the members, so settle again until the two agree.
+    """
+    while True:
+        await settle(peers, admin)
+        rows: list[Any] = await admin.xrange(f"room:{{{ROOM}}}:stream", "-", "+")
+        last = int(rows[-1][0].decode().partition("-")[2]) if rows else 0
+        if all(p.client.seq == last for p in peers):
+            return rows
 
 
 def audiences(

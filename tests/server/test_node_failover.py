@@ -33,7 +33,7 @@ from tests.server.node_processes import (
     member,
     no_file_holds,
     owner_of_room,
-    settle,
+    settled_rows,
     view,
 )
 from tests.server.redis_support import RedisServer
@@ -99,8 +99,7 @@ async def test_killing_the_owner_mid_share_loses_and_repeats_nothing(
             await speaker.wait(lambda s=speaker: _own(s) == 3, "own shares", 15)
             await speaker.client.send(Yield())
 
-        await settle(peers, admin)
-        rows = await admin.xrange(f"room:{{{ROOM}}}:stream", "-", "+")
+        rows = await settled_rows(peers, admin)
         expected = audiences(rows, settings)
         for peer in peers:
             seqs = [u.seq for u in peer.received()]

@@ -26,7 +26,7 @@ from tests.server.node_processes import (
     member,
     no_file_holds,
     owner_of_room,
-    settle,
+    settled_rows,
     until,
     view,
 )
@@ -83,8 +83,7 @@ async def test_a_paused_owner_that_wakes_is_fenced_and_nobody_sees_a_seq_twice(
         await ann.client.send(RaiseHand())
         await all_see(peers, lambda p: holder(p) == ann.id, "Ann holding the stick")
 
-        await settle(peers, admin)
-        rows = await admin.xrange(f"room:{{{ROOM}}}:stream", "-", "+")
+        rows = await settled_rows(peers, admin)
         stream_seqs = [int(r[0].decode().partition("-")[2]) for r in rows]
         assert stream_seqs == list(range(stream_seqs[0], stream_seqs[-1] + 1))
         expected = audiences(rows, settings)

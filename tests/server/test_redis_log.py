@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import msgpack
 import pytest
 from fakeredis import FakeAsyncRedis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circle_room.server.redis_log import Entry, Outcome, RoomLog, next_id
+from circle_room.protocol.model import RoomState
+from circle_room.server.redis_log import Entry, Outcome, RoomLog, next_id, pack_snap
+from circle_room.server.snapshot import CircleSnapshot
 
 
 @pytest.fixture
@@ -72,3 +75,23 @@ async def test_the_end_of_a_meeting_empties_the_log_and_the_inbox(rlog: RoomLog)
 def test_next_id_is_the_smallest_id_after(ms: int, n: int) -> None:
     after = next_id(f"{ms}-{n}")
     assert after == f"{ms}-{n + 1}"
+
+
+async def test_a_snapshot_carries_each_away_members_grace_end(rlog: RoomLog) -> None:
+    circle = CircleSnapshot(RoomState(), {})
+    lease = await rlog.take_lease("a")
+    assert lease is not None
+    packed = pack_snap(7, "e1", circle, {1: 3}, {1: 1060.5})
+    assert await rlog.reset(lease, "e1", 7, packed, "0-0") is Outcome.OK
+    snap = await rlog.snap()
+    assert snap is not None
+    assert (snap.seq, snap.since, snap.grace_ends) == (7, {1: 3}, {1: 1060.5})
+
+
+async def test_a_snapshot_from_before_grace_ends_were_kept_reads_with_none(
+    rlog: RoomLog,
+) -> None:
+    old = msgpack.packb([7, "e1", CircleSnapshot(RoomState(), {}).pack(), [[1, 3]]])
+    await rlog.redis.set(rlog.snap_key, old)
+    snap = await rlog.snap()
+    assert snap is not None and snap.since == {1: 3} and snap.grace_ends == {}
