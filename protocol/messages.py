@@ -55,6 +55,7 @@ from circle_room.protocol.control import (
     Control,
     Error,
     Greeting,
+    HandOver,
     Hello,
     Hidden,
     Resume,
@@ -108,6 +109,7 @@ __all__ = [
     "Greeting",
     "HandLowered",
     "HandMoved",
+    "HandOver",
     "HandRaised",
     "HandsCleared",
     "Hello",
@@ -173,4 +175,6 @@ class EventFrame:
     event: Event
 
 
-Frame = Greeting | Hello | Welcome | Error | Snapshot | Hidden | CommandFrame | EventFrame
+Frame = (
+    Greeting | Hello | Welcome | Error | Snapshot | Hidden | HandOver | CommandFrame | EventFrame
+)
