@@ -196,5 +196,30 @@ class HandOver:
     """``StickGiven.by``: the facilitator who gave it, when ``via`` is ``FACILITATOR``."""
 
 
-Control = Greeting | Hello | Welcome | Error | Snapshot | Hidden | HandOver
-CONTROL_TYPES: tuple[type, ...] = (Greeting, Hello, Welcome, Error, Snapshot, Hidden, HandOver)
+@dataclass(frozen=True)
+class HiddenRun:
+    """Relay -> client, protocol version 2 only: like ``Hidden``, for several seqs in a row.
+
+    Events ``seq - span + 1`` to ``seq`` happened but are not for you: the
+    private events of one moment (a "me too" and its count) in one frame.
+    Sent only to a member who asked with ``Hello.gapless``.
+    """
+
+    TAG: ClassVar[int] = 8
+    seq: int
+    """The last seq it stands in for: set your seq to it."""
+    span: int
+    """How many seqs it stands in for, ending at ``seq``."""
+
+
+Control = Greeting | Hello | Welcome | Error | Snapshot | Hidden | HandOver | HiddenRun
+CONTROL_TYPES: tuple[type, ...] = (
+    Greeting,
+    Hello,
+    Welcome,
+    Error,
+    Snapshot,
+    Hidden,
+    HandOver,
+    HiddenRun,
+)

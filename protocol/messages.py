@@ -58,6 +58,7 @@ from circle_room.protocol.control import (
     HandOver,
     Hello,
     Hidden,
+    HiddenRun,
     Resume,
     Snapshot,
     Welcome,
@@ -114,6 +115,7 @@ __all__ = [
     "HandsCleared",
     "Hello",
     "Hidden",
+    "HiddenRun",
     "Leave",
     "Lock",
     "LockChanged",
@@ -176,5 +178,14 @@ class EventFrame:
 
 
 Frame = (
-    Greeting | Hello | Welcome | Error | Snapshot | Hidden | HandOver | CommandFrame | EventFrame
+    Greeting
+    | Hello
+    | Welcome
+    | Error
+    | Snapshot
+    | Hidden
+    | HandOver
+    | HiddenRun
+    | CommandFrame
+    | EventFrame
 )

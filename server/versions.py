@@ -11,9 +11,12 @@ readers:
   two event frames;
 - ``MeTooCount``, whose audience is the speaker and the facilitators
   (``server.audience``): version 1 sent it to everyone admitted, so a
-  version-1 connection still gets it where version 2 gets a ``Hidden``.
+  version-1 connection still gets it where version 2 gets a ``Hidden``;
+- two private events in a row (a "me too" and its count): a version-2
+  connection that asked for every seq and may see neither gets one
+  ``HiddenRun`` in place of two ``Hidden``s.
 
-It decodes only those two kinds of frame, found by their tag.
+It decodes only those kinds of frame, found by their tag.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import replace
 from circle_room.protocol import HAND_OVERS, PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.handover import join
-from circle_room.protocol.messages import EventFrame, Hidden, MeTooCount, StickReleased
+from circle_room.protocol.messages import EventFrame, Hidden, HiddenRun, MeTooCount, StickReleased
 from circle_room.server.effects import Deliver, Effect
 
 OLD = frozenset(v for v in PROTOCOL_VERSIONS if v < HAND_OVERS)
@@ -67,7 +70,51 @@ def for_versions(effects: Sequence[Effect]) -> list[Effect]:
             continue
         out.append(effect)
         i += 1
+    return _hidden_together(out)
+
+
+def _hidden_together(effects: list[Effect]) -> list[Effect]:
+    """Each pair of ``Hidden`` deliveries for seqs in a row, as one frame to version 2."""
+    seqs = {i: _hidden_seq(e) for i, e in enumerate(effects)}
+    where = {seq: i for i, seq in seqs.items() if seq is not None}
+    instead: dict[int, list[Deliver]] = {}
+    for first, seq in seqs.items():
+        second = where.get(seq + 1) if seq is not None else None
+        if seq is None or second is None or first in instead:
+            continue
+        one, two = effects[first], effects[second]
+        assert isinstance(one, Deliver) and isinstance(two, Deliver)
+        both = one.readers & two.readers
+        if not both or one.versions is not None or two.versions not in (None, NEW):
+            continue
+        # Who would get both: version 1 as before, version 2 one frame for the two seqs.
+        instead[first] = [
+            replace(one, readers=one.readers - both),
+            replace(one, readers=both, versions=OLD),
+        ]
+        instead[second] = [replace(two, readers=two.readers - both)]
+        if two.versions is None:
+            instead[second].append(replace(two, readers=both, versions=OLD))
+        joined = Deliver(both, encode(HiddenRun(seq + 1, 2)), gapless_only=True, versions=NEW)
+        instead[second].append(joined)
+    out: list[Effect] = []
+    for i, effect in enumerate(effects):
+        if i in instead:
+            out += [d for d in instead[i] if d.readers]
+        else:
+            out.append(effect)
     return out
+
+
+def _hidden_seq(effect: Effect) -> int | None:
+    if not (
+        isinstance(effect, Deliver) and effect.gapless_only and tag_of(effect.data) == Hidden.TAG
+    ):
+        return None
+    assert isinstance(effect, Deliver)
+    frame = decode(effect.data)
+    assert isinstance(frame, Hidden)
+    return frame.seq
 
 
 def _tag(effect: Effect | None) -> int | None:
@@ -77,6 +124,7 @@ def _tag(effect: Effect | None) -> int | None:
 
 
 def _is_hidden(effect: Effect | None) -> bool:
+    """A core's ``Hidden`` delivery (to every version)."""
     return (
         isinstance(effect, Deliver)
         and effect.gapless_only

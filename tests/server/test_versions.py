@@ -8,6 +8,7 @@ from circle_room.protocol.messages import (
     EventFrame,
     HandOver,
     Hidden,
+    HiddenRun,
     MeToo,
     MeTooCount,
     RaiseHand,
@@ -61,20 +62,50 @@ def test_version_1_gets_the_pair_and_version_2_one_frame_that_splits_into_it() -
     assert len(joined.data) < len(pair[0].data) + len(pair[1].data)
 
 
+def received(effects: list[Effect], member: int, version: int, gapless: bool) -> list[object]:
+    """The frames a connection of ``member`` gets, as ``server.live_room`` delivers them."""
+    frames = []
+    for d in delivers(for_versions(effects)):
+        if member not in d.readers or (d.gapless_only and not gapless):
+            continue
+        if d.versions is None or version in d.versions:
+            frames.append(decode(d.data))
+    return frames
+
+
 def test_the_count_reaches_speakers_and_facilitators_and_every_version_1_connection() -> None:
     core, fran, ana, ben, cy = meeting()
     effects = core.execute(ben, MeToo(core.state.turn.id), NOW)  # type: ignore[union-attr]
-    seq = core.seq
+    said, count = core.seq - 1, core.seq
     # The room's rule: the count is for the speaker and the facilitators.
-    [count] = [d for d in delivers(effects) if is_count(d)]
-    assert count.readers == {fran, ana} and count.versions is None
-    rewritten = delivers(for_versions(effects))
-    about = [d for d in rewritten if d.data in (count.data, encode(Hidden(seq)))]
-    shown, old, hidden = about
-    assert shown == count
-    # Version 1 always had it; version 2 hears only that the seq is taken.
-    assert (old.data, old.readers, old.versions) == (count.data, {ben, cy}, OLD)
-    assert (hidden.readers, hidden.versions, hidden.gapless_only) == ({ben, cy}, NEW, True)
+    [counted] = [d for d in delivers(effects) if is_count(d)]
+    assert counted.readers == {fran, ana} and counted.versions is None
+    for gapless in (True, False):
+        for who in (fran, ana):
+            for version in (1, 2):
+                got = received(effects, who, version, gapless)
+                assert [f.seq for f in got] == [said, count] if gapless else [count]  # type: ignore[attr-defined]
+                assert is_count_frame(got[-1])
+        # Ben said it: he hears that, and then the count only on version 1.
+        assert [type(f).__name__ for f in received(effects, ben, 1, gapless)] == [
+            "EventFrame",
+            "EventFrame",
+        ]
+        assert is_count_frame(received(effects, ben, 1, gapless)[-1])
+        on_2 = received(effects, ben, 2, gapless)
+        assert on_2[1:] == ([Hidden(count)] if gapless else [])
+        # Cy, a listener: version 1 as before; version 2 one frame or none for the two seqs.
+        assert received(effects, cy, 1, gapless)[-1:] == [decode(counted.data)]
+        assert received(effects, cy, 1, gapless)[:-1] == ([Hidden(said)] if gapless else [])
+        assert received(effects, cy, 2, gapless) == ([HiddenRun(count, 2)] if gapless else [])
+
+
+def is_count(deliver: Deliver) -> bool:
+    return is_count_frame(decode(deliver.data))
+
+
+def is_count_frame(frame: object) -> bool:
+    return isinstance(frame, EventFrame) and isinstance(frame.event, MeTooCount)
 
 
 def test_a_version_1_resume_replays_the_counts_version_2_hides() -> None:
@@ -92,11 +123,6 @@ def test_a_version_1_resume_replays_the_counts_version_2_hides() -> None:
         )
         assert got_count == counts
         assert (count in attach.replay) == (gapless and not counts)
-
-
-def is_count(deliver: Deliver) -> bool:
-    frame = decode(deliver.data)
-    return isinstance(frame, EventFrame) and isinstance(frame.event, MeTooCount)
 
 
 def test_everything_else_is_left_as_it_is() -> None:

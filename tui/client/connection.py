@@ -33,6 +33,7 @@ from circle_room.protocol.messages import (
     Greeting,
     HandOver,
     Hidden,
+    HiddenRun,
     Leave,
     Resume,
     Snapshot,
@@ -277,6 +278,8 @@ class CircleClient(Commands):
             self._push(self.meeting.resync(frame.state, frame.seq, gap=False))
         elif isinstance(frame, Hidden):
             self.meeting.hidden(frame.seq)
+        elif isinstance(frame, HiddenRun):
+            self.meeting.hidden(frame.seq, frame.span)
         elif isinstance(frame, Error):
             self._push(frame)
 
