@@ -5,7 +5,10 @@ raised so the script can run at full speed; they change no byte), eleven
 ``CircleClient``s playing ``script.meeting()``, and Lee, who only listens, on
 a raw websocket whose socket is counted with ``ss``. Each step waits until
 the facilitator has seen its first event, so the relay handles the steps one
-at a time, in order, as people would.
+at a time, in order, as people would. Lee speaks the newest protocol version
+(as the reference client does) or, for the figure before it, version 1; over
+plain ``ws://`` (as the IRC figure) or TLS (``wss://``, pinned: the default
+transport), where the socket's count includes every TLS record's overhead.
 
 IRC: the same script through ngircd (``irc.py``), Lee's socket counted the same way.
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import shutil
 import tempfile
 import zlib
@@ -30,16 +34,30 @@ from typing import Any
 from irc import Ngircd, join_everyone, play
 from script import FACILITATOR, LISTENER, MEMBERS, Step, meeting
 from sockets import Counts, counts
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.messages import EventFrame, Greeting, Hello, LowerHand, MeToo, Welcome
+from circle_room.protocol.handover import split
+from circle_room.protocol.messages import (
+    EventFrame,
+    Frame,
+    Greeting,
+    HandOver,
+    Hello,
+    Hidden,
+    LowerHand,
+    MeToo,
+    Welcome,
+)
 from circle_room.protocol.model import SignalKind
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
+from circle_room.server.tls import own_certificate
 from circle_room.tui.client.connection import CircleClient
+from circle_room.tui.client.saved_seat import STATE_DIR_ENV
+from circle_room.tui.client.trust import dial
 
 ROOM = "meeting"
 UNLIMITED = Rate(10_000, 10_000)
@@ -73,6 +91,13 @@ def as_json(frame: EventFrame) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=list).encode()
 
 
+def event_frames(frame: Frame) -> list[EventFrame]:
+    """The events a frame carries: one, two for a ``HandOver``, none for the rest."""
+    if isinstance(frame, HandOver):
+        return list(split(frame))
+    return [frame] if isinstance(frame, EventFrame) else []
+
+
 def floor_bytes(texts: list[str]) -> int:
     """The information floor: the share texts alone, zlib level 9."""
     return len(zlib.compress("\n".join(texts).encode(), 9))
@@ -92,11 +117,12 @@ class Listener:
         self._task = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
-    async def join(cls, url: str, compression: bool) -> Listener:
-        ws = await connect(url, compression="deflate" if compression else None, ping_interval=None)
+    async def join(cls, url: str, compression: bool, version: int, gapless: bool) -> Listener:
+        options = {"compression": "deflate" if compression else None, "ping_interval": None}
+        ws = await dial(url, remember=False, **options)
         greeting = decode(await ws.recv())  # type: ignore[arg-type]
         assert isinstance(greeting, Greeting), greeting
-        hello = Hello(PROTOCOL_VERSIONS[-1], name=LISTENER, agreed=True)
+        hello = Hello(version, name=LISTENER, agreed=True, gapless=gapless)
         await ws.send(encode(hello))
         welcome = decode(await ws.recv())  # type: ignore[arg-type]
         assert isinstance(welcome, Welcome), welcome
@@ -113,7 +139,9 @@ class Listener:
             assert isinstance(data, bytes)
             self.frames.append(data)
             frame = decode(data)
-            if isinstance(frame, EventFrame):
+            for event in event_frames(frame):
+                self.seq = event.seq
+            if isinstance(frame, Hidden):
                 self.seq = frame.seq
             self._changed.set()
 
@@ -163,9 +191,19 @@ async def _step(clients: dict[str, CircleClient], step: Step) -> None:
     await fran.wait_until(lambda c: c.seq > before, 30)
 
 
-async def circle_meeting(compression: bool, steps: list[Step]) -> dict[str, Any]:
-    """Play ``steps`` through a fresh relay; what Lee received, and how."""
+async def circle_meeting(
+    compression: bool,
+    steps: list[Step],
+    *,
+    version: int = PROTOCOL_VERSIONS[-1],
+    tls: bool = False,
+    gapless: bool = False,
+) -> dict[str, Any]:
+    """Play ``steps`` through a fresh relay; what Lee (speaking ``version``) received, and how."""
     data_dir = tempfile.mkdtemp(prefix="circle-bench-meeting-")
+    # The members remember the relay's certificate here, not in the user's state.
+    state_before = os.environ.get(STATE_DIR_ENV)
+    os.environ[STATE_DIR_ENV] = str(Path(data_dir) / "state")
     store = Store(Path(data_dir))
     key = store.add_room(ROOM)
     config = RelayConfig(
@@ -178,8 +216,13 @@ async def circle_meeting(compression: bool, steps: list[Step]) -> dict[str, Any]
         frame_rate=UNLIMITED,
     )
     relay = Relay(store, config)
-    await relay.start("127.0.0.1", 0)
-    url = f"ws://127.0.0.1:{relay.port}/{ROOM}"
+    if tls:
+        own = own_certificate(Path(data_dir) / "relay")
+        await relay.start("127.0.0.1", 0, own.context)
+        url = f"wss://127.0.0.1:{relay.port}/{ROOM}#{own.fingerprint}"
+    else:
+        await relay.start("127.0.0.1", 0)
+        url = f"ws://127.0.0.1:{relay.port}/{ROOM}"
     clients: dict[str, CircleClient] = {}
     lee: Listener | None = None
     try:
@@ -191,7 +234,7 @@ async def circle_meeting(compression: bool, steps: list[Step]) -> dict[str, Any]
             clients[name] = client
         fran = clients[FACILITATOR]
         await fran.wait_until(lambda c: len(c.state.members) == len(clients), 30)
-        lee = await Listener.join(url, compression)
+        lee = await Listener.join(url, compression, version, gapless)
         await fran.wait_until(lambda c: len(c.state.members) == len(clients) + 1, 30)
         start = counts(*lee.socket)
         first_frame = len(lee.frames)
@@ -210,6 +253,10 @@ async def circle_meeting(compression: bool, steps: list[Step]) -> dict[str, Any]
             await lee.close()
         store.close()
         shutil.rmtree(data_dir, ignore_errors=True)
+        if state_before is None:
+            os.environ.pop(STATE_DIR_ENV, None)
+        else:
+            os.environ[STATE_DIR_ENV] = state_before
     events = [decode(f) for f in frames]
     by_kind: Counter[str] = Counter()
     bytes_by_kind: Counter[str] = Counter()
@@ -220,12 +267,15 @@ async def circle_meeting(compression: bool, steps: list[Step]) -> dict[str, Any]
     meeting_counts = end - start
     return {
         "compression": compression,
+        "version": version,
+        "tls": tls,
+        "gapless": gapless,
         "join": {"bytes_received": start.bytes_received, "segments": start.segments},
         "meeting": _figures(meeting_counts),
         "frames": len(frames),
         "frames_by_kind": dict(by_kind),
         "payload_bytes_by_kind": dict(bytes_by_kind),
-        "_event_frames": [e for e in events if isinstance(e, EventFrame)],
+        "_event_frames": [e for f in events for e in event_frames(f)],
     }
 
 
@@ -294,6 +344,18 @@ async def run(irc_binary: str | None, steps: list[Step] | None = None) -> dict[s
         result["circle_deflate" if compression else "circle_plain"] = circle
         if not compression:
             result["json"] = json_figures(frames)
+    # A listener asking for every seq (as the reference client does), version 1
+    # (what a listener got before version 2), and both versions over TLS.
+    variants = {
+        "circle_deflate_gapless": {"gapless": True},
+        "circle_v1_deflate": {"version": 1},
+        "circle_deflate_tls": {"tls": True},
+        "circle_v1_deflate_tls": {"version": 1, "tls": True},
+    }
+    for key, options in variants.items():
+        circle = await circle_meeting(True, steps, **options)  # type: ignore[arg-type]
+        circle.pop("_event_frames")
+        result[key] = circle
     if irc_binary:
         result["irc"] = await irc_meeting(irc_binary, steps)
     else:

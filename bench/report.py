@@ -130,6 +130,16 @@ def meeting_section(meeting: dict[str, Any]) -> list[str]:
             "measured",
         ),
     ]
+    # Results from before the version-2 and TLS rows existed lack them.
+    for key, name in (
+        ("circle_deflate_gapless", "Circle, deflate, asking for every seq (the reference client)"),
+        ("circle_v1_deflate", "Circle, deflate, protocol version 1 (before)"),
+        ("circle_deflate_tls", "Circle, deflate, TLS (the default transport)"),
+        ("circle_v1_deflate_tls", "Circle, deflate, TLS, protocol version 1 (before)"),
+    ):
+        if key in meeting:
+            figures = meeting[key]["meeting"]
+            rows.append((name, figures["bytes_received"], figures["segs_in"], "measured"))
     if meeting.get("irc"):
         irc = meeting["irc"]
         rows.append(
@@ -168,7 +178,9 @@ def meeting_section(meeting: dict[str, Any]) -> list[str]:
         "Circle and through ngircd; a member who only listens, counted on their socket "
         "(TCP payload received, from after everyone joined to the last event). The facilitator "
         "marks the floor with voice in IRC; hands and me-too are channel messages; the signal "
-        f"a private message; the pause a notice.{irc_note}",
+        f"a private message; the pause a notice.{irc_note} Circle's listener speaks protocol "
+        "version 2 (as the reference client does) unless the row says version 1; over plain "
+        "ws:// (as IRC) unless it says TLS, where the bytes include every TLS record's overhead.",
         "",
         *_table(
             ["", "bytes", "vs Circle deflate", "vs floor", "TCP segments in", ""],

@@ -6,5 +6,12 @@ terminal client, bots and benchmarks all share one definition of a room.
 
 from __future__ import annotations
 
-PROTOCOL_VERSIONS: tuple[int, ...] = (1,)
-"""Versions of the wire protocol this code speaks, oldest first."""
+PROTOCOL_VERSIONS: tuple[int, ...] = (1, 2)
+"""Versions of the wire protocol this code speaks, oldest first.
+
+Version 2 is version 1 plus ``HandOver`` frames and a ``MeTooCount`` that
+reaches only those who show it (docs/protocol.md, "Version history").
+"""
+
+HAND_OVERS = 2
+"""The first version whose connections take a hand-over as one ``HandOver`` frame."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from circle_room.protocol.model import RoomState
+from circle_room.protocol.model import Release, RoomState, Via
 
 
 @dataclass(frozen=True)
@@ -164,5 +164,62 @@ class Hidden:
     """The seq of the event this stands in for: set your seq to it."""
 
 
-Control = Greeting | Hello | Welcome | Error | Snapshot | Hidden
-CONTROL_TYPES: tuple[type, ...] = (Greeting, Hello, Welcome, Error, Snapshot, Hidden)
+@dataclass(frozen=True)
+class HandOver:
+    """Relay -> client, protocol version 2 only: a hand-over's two events in one frame.
+
+    Stands for ``StickReleased`` at ``seq - 1`` followed by ``StickGiven`` at
+    ``seq``, both at relay time ``at``: apply both, in that order
+    (``protocol.handover.split`` makes the two event frames). One frame in
+    place of two, with the time once, because a yield that hands the stick
+    straight on is the commonest moment of a meeting after a share.
+    """
+
+    TAG: ClassVar[int] = 7
+    seq: int
+    """The seq of the ``StickGiven``; the ``StickReleased`` has the one before."""
+    released: int
+    """Who held the stick (``StickReleased.member_id``)."""
+    released_turn: int
+    """The turn that ended (``StickReleased.turn_id``)."""
+    reason: Release
+    """Why it ended (``StickReleased.reason``)."""
+    member_id: int
+    """Who holds it now (``StickGiven.member_id``)."""
+    turn_id: int
+    """The turn that begins (``StickGiven.turn_id``)."""
+    via: Via
+    """``StickGiven.via``."""
+    at: float
+    """Relay time of both events."""
+    by: int | None = None
+    """``StickGiven.by``: the facilitator who gave it, when ``via`` is ``FACILITATOR``."""
+
+
+@dataclass(frozen=True)
+class HiddenRun:
+    """Relay -> client, protocol version 2 only: like ``Hidden``, for several seqs in a row.
+
+    Events ``seq - span + 1`` to ``seq`` happened but are not for you: the
+    private events of one moment (a "me too" and its count) in one frame.
+    Sent only to a member who asked with ``Hello.gapless``.
+    """
+
+    TAG: ClassVar[int] = 8
+    seq: int
+    """The last seq it stands in for: set your seq to it."""
+    span: int
+    """How many seqs it stands in for, ending at ``seq``."""
+
+
+Control = Greeting | Hello | Welcome | Error | Snapshot | Hidden | HandOver | HiddenRun
+CONTROL_TYPES: tuple[type, ...] = (
+    Greeting,
+    Hello,
+    Welcome,
+    Error,
+    Snapshot,
+    Hidden,
+    HandOver,
+    HiddenRun,
+)

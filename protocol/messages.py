@@ -55,8 +55,10 @@ from circle_room.protocol.control import (
     Control,
     Error,
     Greeting,
+    HandOver,
     Hello,
     Hidden,
+    HiddenRun,
     Resume,
     Snapshot,
     Welcome,
@@ -108,10 +110,12 @@ __all__ = [
     "Greeting",
     "HandLowered",
     "HandMoved",
+    "HandOver",
     "HandRaised",
     "HandsCleared",
     "Hello",
     "Hidden",
+    "HiddenRun",
     "Leave",
     "Lock",
     "LockChanged",
@@ -173,4 +177,15 @@ class EventFrame:
     event: Event
 
 
-Frame = Greeting | Hello | Welcome | Error | Snapshot | Hidden | CommandFrame | EventFrame
+Frame = (
+    Greeting
+    | Hello
+    | Welcome
+    | Error
+    | Snapshot
+    | Hidden
+    | HandOver
+    | HiddenRun
+    | CommandFrame
+    | EventFrame
+)

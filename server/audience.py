@@ -9,6 +9,7 @@ from circle_room.protocol.messages import (
     Event,
     MemberAdmitted,
     MemberLeft,
+    MeTooCount,
     MeTooSet,
     SignalSeen,
     SignalSent,
@@ -43,6 +44,12 @@ def audience_of(event: Event, state: RoomState) -> Audience:
             # Names go to the speaker (and the facilitators), never to the room.
             return Audience(Scope.FACILITATORS, frozenset({event.member_id, state.turn.holder}))
         return Audience(Scope.ONE, frozenset({event.member_id}))
+    if isinstance(event, MeTooCount):
+        # For whoever shows the count: the speaker of that turn and the facilitators
+        # (a version-1 connection gets it anyway, as it always did: ``server.versions``).
+        turn = state.turn
+        speaker = {turn.holder} if turn is not None and turn.id == event.turn_id else set()
+        return Audience(Scope.FACILITATORS, frozenset(speaker))
     if isinstance(event, (MemberAdmitted, MemberLeft)):
         # The waiting member hears of their own admission, or refusal.
         return Audience(Scope.ALL, frozenset({event.member_id}))
@@ -83,7 +90,8 @@ def view_for(state: RoomState, viewer: int) -> RoomState:
     """The state as ``viewer`` may see it in a welcome or snapshot.
 
     Matches what that member would reach by applying only the events sent to
-    them: me-too names stay hidden unless the room shows them, and someone in
+    them, but for the me-too count, which it holds as the room has it: me-too
+    names stay hidden unless the room shows them, and someone in
     the waiting room sees only the room's settings and themself. With names
     on, only the speaker and the facilitators see who said "me too"; only
     facilitators see who waits for an answer to a signal (a member, whether

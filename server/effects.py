@@ -45,6 +45,9 @@ class Deliver:
     gapless_only: bool = False
     """Only to the connections that asked for ``Hidden`` frames (``Hello.gapless``):
     ``data`` is the ``Hidden`` that stands in for an event the readers may not see."""
+    versions: frozenset[int] | None = None
+    """Only to the connections that speak one of these protocol versions; None: any
+    (``server.versions`` narrows a delivery whose form differs between versions)."""
 
 
 @dataclass(frozen=True)

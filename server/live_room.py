@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import broadcast
 
+from circle_room.protocol import HAND_OVERS
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import encode
 from circle_room.protocol.errors import Refused
@@ -55,6 +56,7 @@ from circle_room.server.saving import Saver, not_saved
 from circle_room.server.shared_deflate import Sharing, follow_sharing
 from circle_room.server.snapshot import CircleSnapshot
 from circle_room.server.store import RoomRecord, Store, hash_secret, new_secret
+from circle_room.server.versions import for_versions
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,8 @@ class LiveRoom:
         """The connection of each seated member who has one."""
         self._gapless: set[int] = set()
         """Members whose connection asked for ``Hidden`` frames."""
+        self._versions: dict[int, int] = {}
+        """The protocol version each seated member's connection speaks."""
         self._arriving: dict[str, Arrival] = {}
         self._intakes: dict[int, Intake] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
@@ -163,7 +167,8 @@ class LiveRoom:
         assert hello.resume is not None
         resume = hello.resume
         token_hash = hash_secret(resume.token)
-        effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless)
+        counts = hello.version < HAND_OVERS  # Version 1 had every MeTooCount.
+        effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless, counts)
         if effects is None:
             return None
         arrival = Arrival.of(ws, resume.token, hello)
@@ -262,11 +267,15 @@ class LiveRoom:
 
     def _perform(self, effects: Iterable[Effect]) -> None:
         behind: set[Feed] = set()
-        for effect in effects:
+        for effect in for_versions(list(effects)):
             if isinstance(effect, Deliver):
                 readers = effect.readers
                 if effect.gapless_only:
                     readers = readers & self._gapless
+                if effect.versions is not None:
+                    # A seat of unknown version gets version 1's forms, which every version reads.
+                    versions = effect.versions
+                    readers = frozenset(m for m in readers if self._versions.get(m, 1) in versions)
                 feeds = [feed for m, feed in self._links.items() if m in readers]
                 behind.update(deliver(feeds, effect.data))
             elif isinstance(effect, Save):
@@ -288,6 +297,7 @@ class LiveRoom:
                 self._cancel_grace(effect.member_id)
             elif isinstance(effect, Vacate):
                 self._gapless.discard(effect.member_id)
+                self._versions.pop(effect.member_id, None)
                 self._cancel_grace(effect.member_id)
                 self._intakes.pop(effect.member_id, None)
                 reason = effect.reason.name
@@ -333,6 +343,7 @@ class LiveRoom:
         deliver([feed], encode(welcome))
         feed.replay(attach.replay)
         self._links[attach.member_id] = feed
+        self._versions[attach.member_id] = arrival.version
         if arrival.gapless:
             self._gapless.add(attach.member_id)
         else:

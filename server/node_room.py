@@ -30,6 +30,7 @@ from typing import Protocol
 from redis.exceptions import RedisError
 from websockets.asyncio.connection import Connection
 
+from circle_room.protocol import HAND_OVERS
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import decode
 from circle_room.protocol.errors import Refused, RemoteProtocolError
@@ -334,7 +335,8 @@ class NodeRoom(LiveRoom):
         assert hello.resume is not None
         token_hash = hash_secret(hello.resume.token)
         resume = hello.resume
-        effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless)
+        counts = hello.version < HAND_OVERS  # Version 1 had every MeTooCount.
+        effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless, counts)
         if effects is None:
             return None
         arrival = Arrival.of(ws, resume.token, hello)

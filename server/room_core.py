@@ -81,6 +81,7 @@ from circle_room.server.effects import (
 )
 from circle_room.server.places import Place, Places
 from circle_room.server.snapshot import CircleSnapshot
+from circle_room.server.versions import COUNT, tag_of
 
 # A signal waiting for an answer is structural (``RoomState.signals``): a
 # restarted relay must still show it.
@@ -211,14 +212,15 @@ class RoomCore:
         return self.commit(draft.finish(None, effects))
 
     def resume(
-        self, token_hash: str, epoch: str, seq: int, gapless: bool = False
+        self, token_hash: str, epoch: str, seq: int, gapless: bool = False, counts: bool = False
     ) -> list[Effect] | None:
         """Give a returning member their place back, or None if it is gone.
 
         ``epoch`` and ``seq`` are the last ones the member's client saw. The
         ``Attach`` replays what they missed if this log still holds all of it,
         else welcomes them with the room as it is now; ``gapless`` replays a
-        ``Hidden`` for each event they may not see. The shell then reports
+        ``Hidden`` for each event they may not see; ``counts`` (a version-1
+        connection) replays every ``MeTooCount`` too. The shell then reports
         ``Reconnect`` to the deciding node if the member was away.
         """
         place = self.places.find(token_hash)
@@ -237,12 +239,14 @@ class RoomCore:
         after = max(seq, place.since)
         if epoch == self.epoch and first - 1 <= after <= self.seq:
             entries = itertools.islice(self.log, max(0, after + 1 - first), None)
+
+            def sees(entry: LogEntry) -> bool:
+                return self._sees(member_id, entry) or (counts and tag_of(entry.data) == COUNT)
+
             if gapless:
-                replay = tuple(
-                    e.data if self._sees(member_id, e) else encode(Hidden(e.seq)) for e in entries
-                )
+                replay = tuple(e.data if sees(e) else encode(Hidden(e.seq)) for e in entries)
             else:
-                replay = tuple(e.data for e in entries if self._sees(member_id, e))
+                replay = tuple(e.data for e in entries if sees(e))
             effects.append(Attach(member_id, token_hash, self.epoch, after, True, None, replay))
         else:
             view = view_for(self.state, member_id)

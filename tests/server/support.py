@@ -17,12 +17,14 @@ from websockets.exceptions import ConnectionClosed
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
+from circle_room.protocol.handover import split
 from circle_room.protocol.messages import (
     Error,
     Event,
     EventFrame,
     Frame,
     Greeting,
+    HandOver,
     Hello,
     Resume,
     Shared,
@@ -193,12 +195,26 @@ def without_metoo_names(state: RoomState) -> RoomState:
     return replace(state, turn=replace(state.turn, metoo=frozenset()))
 
 
+def shows_count(state: RoomState, member_id: int) -> bool:
+    """Whether ``member_id`` is kept told of the me-too count (version 2): speaker, facilitators."""
+    return state.holder == member_id or state.is_facilitator(member_id)
+
+
+def without_count(state: RoomState) -> RoomState:
+    """The state minus ``turn.metoo_count``, which version 2 sends only to those who show it."""
+    if state.turn is None:
+        return state
+    return replace(state, turn=replace(state.turn, metoo_count=0))
+
+
 def assert_same_room(peer: Peer, room: LiveRoom) -> None:
     # Removed names are the relay's own: a client holds only those it saw removed.
     # Who waits for an answer to a signal: a member sees only whether they do.
     mine = replace(without_metoo_names(peer.state), removed=frozenset())
     signals = view_for(room.state, peer.id).signals
     relays = replace(without_metoo_names(room.state), removed=frozenset(), signals=signals)
+    if not shows_count(room.state, peer.id):
+        mine, relays = without_count(mine), without_count(relays)
     assert mine == relays, peer
     assert list(peer.state.members) == list(room.state.members), "circle order differs"
 
@@ -232,6 +248,12 @@ async def raw_join(
     return ws, welcome
 
 
+def frames_in(data: bytes) -> list[Frame]:
+    """The frames ``data`` holds: a ``HandOver`` (version 2) is its two event frames."""
+    frame = decode(data)
+    return list(split(frame)) if isinstance(frame, HandOver) else [frame]
+
+
 async def next_control(ws: ClientConnection, timeout: float = TIMEOUT) -> Frame:
     """The next frame that is not a room event (events are skipped)."""
 
@@ -240,7 +262,7 @@ async def next_control(ws: ClientConnection, timeout: float = TIMEOUT) -> Frame:
             data = await ws.recv()
             assert isinstance(data, bytes), "the relay sends binary frames only"
             frame = decode(data)
-            if not isinstance(frame, EventFrame):
+            if not isinstance(frame, (EventFrame, HandOver)):
                 return frame
 
     return await asyncio.wait_for(read(), timeout)
@@ -265,7 +287,7 @@ async def read_until_closed(
             except ConnectionClosed as closed:
                 return closed.rcvd.code if closed.rcvd is not None else None
             assert isinstance(data, bytes)
-            frames.append(decode(data))
+            frames.extend(frames_in(data))
 
     code = await asyncio.wait_for(read(), timeout)
     return code, frames
@@ -281,11 +303,11 @@ async def read_events_until(
         while True:
             data = await ws.recv()
             assert isinstance(data, bytes)
-            frame = decode(data)
-            if isinstance(frame, EventFrame):
-                frames.append(frame)
-                if last(frame.event):
-                    return frames
+            for frame in frames_in(data):
+                if isinstance(frame, EventFrame):
+                    frames.append(frame)
+                    if last(frame.event):
+                        return frames
 
     return await asyncio.wait_for(read(), timeout)
 

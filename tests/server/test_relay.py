@@ -87,16 +87,23 @@ async def test_a_whole_meeting(relay: RunningRelay, join: JoinFn) -> None:
         assert p.shares() == ["hi [2J]52;c;AAAA there"]
         assert "\x1b" not in p.shares()[0] and "\x07" not in p.shares()[0]
 
-    # "Me too": the speaker gets a count; who said it stays with each listener.
+    # "Me too": the speaker (and the facilitator) get a count; who said it
+    # stays with each listener, and listeners are not sent the count at all.
     await second.client.me_too()
+    counted = [speaker, fran]
     await all_see(
-        everyone, lambda p: p.state.turn is not None and p.state.turn.metoo_count == 1, "count 1"
+        counted, lambda p: p.state.turn is not None and p.state.turn.metoo_count == 1, "count 1"
     )
     await third.client.me_too()
     await all_see(
-        everyone, lambda p: p.state.turn is not None and p.state.turn.metoo_count == 2, "count 2"
+        counted, lambda p: p.state.turn is not None and p.state.turn.metoo_count == 2, "count 2"
     )
     assert [e.count for e in speaker.events(MeTooCount)] == [1, 2]
+    assert [e.count for e in fran.events(MeTooCount)] == [1, 2]
+    await settle(room, everyone)
+    for p in everyone:
+        if p not in counted:
+            assert p.events(MeTooCount) == []
     assert room.state.turn is not None and room.state.turn.metoo == {second.id, third.id}
     for listener in (second, third):
         assert listener.state.turn is not None

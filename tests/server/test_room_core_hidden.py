@@ -96,6 +96,8 @@ class EverySeq(RuleBasedStateMachine):
     def private_things(self, data: st.DataObject) -> None:
         """Signals and me-too, the events that go to a few: what ``Hidden`` is for."""
         state = self.core.state
+        if not state.members:
+            return  # Everyone has gone: nobody to say anything.
         who = data.draw(st.sampled_from(list(state.members)))
         turn = state.turn
         command = data.draw(

@@ -23,6 +23,7 @@ from circle_room.protocol.close_codes import FINAL, CloseCode
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import ClientClosed, DecodeError, JoinRefused, RemoteProtocolError
 from circle_room.protocol.handoff import FRESH_EPOCH
+from circle_room.protocol.handover import split
 from circle_room.protocol.keepalive import CLIENT, quiet_link
 from circle_room.protocol.messages import (
     Command,
@@ -30,7 +31,9 @@ from circle_room.protocol.messages import (
     Error,
     EventFrame,
     Greeting,
+    HandOver,
     Hidden,
+    HiddenRun,
     Leave,
     Resume,
     Snapshot,
@@ -267,15 +270,23 @@ class CircleClient(Commands):
         except DecodeError:
             return  # A newer relay's message we cannot read; nothing to apply.
         if isinstance(frame, EventFrame):
-            received = self.meeting.fold(frame.seq, frame.event, self._clock())
-            if received is not None:
-                self._push(received)
+            self._fold(frame)
+        elif isinstance(frame, HandOver):
+            for event_frame in split(frame):
+                self._fold(event_frame)
         elif isinstance(frame, Snapshot):
             self._push(self.meeting.resync(frame.state, frame.seq, gap=False))
         elif isinstance(frame, Hidden):
             self.meeting.hidden(frame.seq)
+        elif isinstance(frame, HiddenRun):
+            self.meeting.hidden(frame.seq, frame.span)
         elif isinstance(frame, Error):
             self._push(frame)
+
+    def _fold(self, frame: EventFrame) -> None:
+        received = self.meeting.fold(frame.seq, frame.event, self._clock())
+        if received is not None:
+            self._push(received)
 
     def _push(self, update: Update) -> None:
         self._updates.put_nowait(update)

@@ -122,10 +122,13 @@ class Meeting:
                 self._file(event.member_id, lines[0].who, None, local_now)
         return Received(seq, event, before, after, lines)
 
-    def hidden(self, seq: int) -> None:
-        """Event ``seq`` was not for us; raise ``OutOfOrder`` if one before it never came."""
+    def hidden(self, seq: int, span: int = 1) -> None:
+        """Events ``seq - span + 1`` to ``seq`` were not for us.
+
+        Raises ``OutOfOrder`` if one before them never came.
+        """
         if seq > self.seq:
-            self._follows(seq)
+            self._follows(max(self.seq + 1, seq - max(span, 1) + 1))
             self.seq = seq
 
     def _follows(self, seq: int) -> None:

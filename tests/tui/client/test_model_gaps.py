@@ -97,3 +97,21 @@ def test_a_second_gap_in_a_row_is_counted() -> None:
         assert meeting.misses == expected
     meeting.fold(3, LockChanged(True, FAY), NOW)
     assert meeting.misses == 0
+
+
+@given(st.integers(min_value=1, max_value=6), st.integers(min_value=0, max_value=6))
+def test_a_run_of_hidden_seqs_is_a_gap_only_if_it_starts_past_the_next_seq(
+    span: int, skipped: int
+) -> None:
+    # Version 2's ``HiddenRun``: seqs ``seq - span + 1`` to ``seq`` were not for us.
+    meeting = welcomed()
+    first = meeting.seq + 1 + skipped
+    last = first + span - 1
+    if skipped:
+        with pytest.raises(OutOfOrder) as gap:
+            meeting.hidden(last, span)
+        assert (gap.value.expected, gap.value.got) == (3, first)
+        assert meeting.seq == 2
+    else:
+        meeting.hidden(last, span)
+        assert meeting.seq == last
