@@ -79,6 +79,7 @@ from circle_room.server.effects import (
     StartGrace,
     Vacate,
 )
+from circle_room.server.journal import Record, for_disk
 from circle_room.server.places import Place, Places
 from circle_room.server.snapshot import CircleSnapshot
 
@@ -88,6 +89,9 @@ _NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount)
 
 Fact = Disconnect | Reconnect | Expire
 """What the shell observes about a member's connection."""
+
+UNSAVED_FRAMES = 256
+"""Events kept for the next journal record at most; past it, that save writes the circle whole."""
 
 
 class RoomCore:
@@ -106,6 +110,9 @@ class RoomCore:
         self.places = Places()
         self._config = config
         self._admitted: tuple[Mapping[int, Member], frozenset[int]] | None = None
+        self._unsaved: list[bytes] | None = []
+        """Events taken since the last ``Save`` (``journal.for_disk``), for the next
+        one's record; None when there were too many to keep."""
 
     # --- the deciding node ------------------------------------------------------------
 
@@ -159,6 +166,12 @@ class RoomCore:
             raise LocalProtocolError(f"a change planned at seq {change.base}, now {self.seq}")
         self.state, self.seq = change.state, change.seq
         self.log.extend(change.entries)
+        if change.save is not None:
+            self._unsaved = []
+        elif self._unsaved is not None and change.frames:
+            self._unsaved.extend(change.frames)
+            if len(self._unsaved) > UNSAVED_FRAMES:
+                self._unsaved = None
         if change.places is not None:
             self.places = change.places
         return list(change.effects)
@@ -279,8 +292,16 @@ class RoomCore:
         if structural or settings is not None:
             # Save first, send after: a relay killed in between must never have
             # told members of a change that the next relay will not restore.
-            save = Save(self._snapshot(draft), settings)
+            circle = self._snapshot(draft)
+            record = None if circle is None else self._record(draft)
+            save = Save(circle, settings, record)
         return draft.finish(save, effects)
+
+    def _record(self, draft: Draft) -> Record | None:
+        """The journal record of ``draft``'s change: every event since the last ``Save``."""
+        if self._unsaved is None:
+            return None
+        return Record((*self._unsaved, *draft.frames), tuple(draft.tokens))
 
     def _step(
         self, draft: Draft, event: Event, data: bytes | None, token_hash: str, out: list[Effect]
@@ -301,6 +322,7 @@ class RoomCore:
         private = None if audience.scope is Scope.ALL else readers
         joiner = token_hash if isinstance(event, MemberJoined) else ""
         draft.entries.append(LogEntry(seq, audience, data, private, joiner))
+        draft.frames.append(for_disk(seq, event, data))
         out.append(Deliver(readers, data))
         if private is not None:
             # Everyone else in the circle who asked is told the seq is taken.
@@ -311,6 +333,7 @@ class RoomCore:
             if token_hash:
                 member_id = event.member.id
                 draft.changing_places().take(Place(member_id, token_hash, seq))
+                draft.tokens.append((member_id, token_hash))
                 view = view_for(state, member_id)
                 out.append(Attach(member_id, token_hash, self.epoch, seq, False, view))
         elif isinstance(event, MemberLeft):
