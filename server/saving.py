@@ -44,9 +44,10 @@ def not_saved(problem: Problem) -> Refused:
 class Saver:
     """Saves for the room ``room`` in ``store``."""
 
-    def __init__(self, store: Store, room: str) -> None:
+    def __init__(self, store: Store, room: str, compact_after: int = COMPACT_AFTER) -> None:
         self._store = store
         self._room = room
+        self._compact_after = compact_after
         self._working = True
         """False since a save failed, until one works again."""
         self._records: int | None = None
@@ -66,7 +67,7 @@ class Saver:
             save.record is not None
             and circle is not None
             and records is not None
-            and records < max(COMPACT_AFTER, len(circle.state.members))
+            and records < max(self._compact_after, len(circle.state.members))
         ):
             record = save.record.pack()
         self._records = None  # Until this save is known to have worked.
