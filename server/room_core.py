@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Mapping
 
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import decode, encode
@@ -53,13 +52,13 @@ from circle_room.protocol.messages import (
     Shared,
     Snapshot,
 )
-from circle_room.protocol.model import LeaveReason, Member, Presence, Role, RoomState, Settings
+from circle_room.protocol.model import LeaveReason, Presence, Role, RoomState, Settings
 from circle_room.protocol.room import apply
 from circle_room.server.audience import (
     EVERYONE,
     Audience,
+    Everyone,
     Scope,
-    admitted,
     audience_of,
     may_read,
     readers_of,
@@ -109,7 +108,7 @@ class RoomCore:
         self.log: deque[LogEntry] = deque(maxlen=config.log_size)
         self.places = Places()
         self._config = config
-        self._admitted: tuple[Mapping[int, Member], frozenset[int]] | None = None
+        self._everyone = Everyone()
         self._unsaved: list[bytes] | None = []
         """Events taken since the last ``Save`` (``journal.for_disk``), for the next
         one's record; None when there were too many to keep."""
@@ -313,6 +312,7 @@ class RoomCore:
         """
         before = draft.state
         state = draft.state = apply(before, event)
+        self._everyone.carry(before, event, state)
         draft.seq += 1
         seq = draft.seq
         if data is None:
@@ -376,12 +376,7 @@ class RoomCore:
     def _readers(self, audience: Audience, state: RoomState) -> frozenset[int]:
         if audience.scope is not Scope.ALL:
             return readers_of(audience, state)
-        # Most events go to everyone, and the members change far less often
-        # than events happen: compute "everyone" once per change of members.
-        members = state.members
-        if self._admitted is None or self._admitted[0] is not members:
-            self._admitted = (members, admitted(state))
-        everyone = self._admitted[1]
+        everyone = self._everyone.of(state)
         return everyone | audience.subjects if audience.subjects else everyone
 
     def _sees(self, member_id: int, entry: LogEntry) -> bool:
