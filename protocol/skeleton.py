@@ -130,6 +130,7 @@ def shape(name: str) -> str:
     return _settle(name)
 
 
+@lru_cache(maxsize=4096)
 def looks(name: str) -> frozenset[str]:
     """Both of ``name``'s skeletons: what a list of names to watch for keeps."""
     return frozenset((skeleton(name), shape(name)))

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from circle_room.protocol.messages import (
     Event,
     MemberAdmitted,
+    MemberAway,
+    MemberBack,
+    MemberJoined,
     MemberLeft,
     MeTooCount,
     MeTooSet,
+    RoleChanged,
     SignalSeen,
     SignalSent,
 )
-from circle_room.protocol.model import Presence, Role, RoomState
+from circle_room.protocol.model import Member, Presence, Role, RoomState
 
 
 class Scope(enum.Enum):
@@ -73,6 +78,43 @@ def may_read(state: RoomState, member_id: int, audience: Audience) -> bool:
 def admitted(state: RoomState) -> frozenset[int]:
     """Everyone ``EVERYONE`` reaches: the members not in the waiting room."""
     return frozenset(m.id for m in state.members.values() if m.presence is not Presence.WAITING)
+
+
+_ONE_MEMBER = (MemberJoined, MemberAdmitted, MemberAway, MemberBack, MemberLeft, RoleChanged)
+"""Events that change one member's entry and no other's."""
+
+
+class Everyone:
+    """``admitted(state)`` for the states of one room, without a walk of all members per event.
+
+    Most events go to everyone; walking every member to find them made each
+    join O(n) in Python. The set is kept for one members mapping and carried
+    over an event that changes a single member (``carry``); anything else
+    walks them once.
+    """
+
+    def __init__(self) -> None:
+        self._members: Mapping[int, Member] | None = None
+        self._ids: frozenset[int] = frozenset()
+
+    def of(self, state: RoomState) -> frozenset[int]:
+        if self._members is not state.members:
+            self._members, self._ids = state.members, admitted(state)
+        return self._ids
+
+    def carry(self, before: RoomState, event: Event, state: RoomState) -> None:
+        """``event`` took ``before`` to ``state``: follow it if it changed one member."""
+        if self._members is not before.members or not isinstance(event, _ONE_MEMBER):
+            return
+        member_id = event.member.id if isinstance(event, MemberJoined) else event.member_id
+        member = state.members.get(member_id)
+        now_in = member is not None and member.presence is not Presence.WAITING
+        ids = self._ids
+        if now_in and member_id not in ids:
+            ids = ids | {member_id}
+        elif not now_in and member_id in ids:
+            ids = ids - {member_id}
+        self._members, self._ids = state.members, ids
 
 
 def readers_of(audience: Audience, state: RoomState) -> frozenset[int]:

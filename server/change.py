@@ -51,6 +51,8 @@ class Change:
     """What the room's log gains."""
     places: Places | None
     """The places afterwards (this change's own copy), or None if they are unchanged."""
+    frames: tuple[bytes, ...] = ()
+    """Its events as a journal keeps them (``journal.for_disk``)."""
 
 
 class Draft:
@@ -61,6 +63,10 @@ class Draft:
         self.state = state
         self.seq = seq
         self.entries: list[LogEntry] = []
+        self.frames: list[bytes] = []
+        """Each event as a journal keeps it (``journal.for_disk``)."""
+        self.tokens: list[tuple[int, str]] = []
+        """Member id and resume-token hash of each member seated by this change."""
         self._places = places
         self._copied = False
 
@@ -79,5 +85,12 @@ class Draft:
     def finish(self, save: Save | None, effects: list[Effect]) -> Change:
         places = self._places if self._copied else None
         return Change(
-            self.base, save, tuple(effects), self.state, self.seq, tuple(self.entries), places
+            self.base,
+            save,
+            tuple(effects),
+            self.state,
+            self.seq,
+            tuple(self.entries),
+            places,
+            tuple(self.frames),
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from circle_room.protocol.model import LeaveReason, RoomState, Settings
+from circle_room.server.journal import Record
 from circle_room.server.snapshot import CircleSnapshot
 
 
@@ -33,6 +34,10 @@ class Save:
     """The live circle to restore after a restart; None: the meeting is over, clear it."""
     settings: Settings | None = None
     """New settings, kept for the room's next meetings too; None if unchanged."""
+    record: Record | None = None
+    """The same change as a journal record: every event since the core's previous
+    ``Save``. A shell whose last save was the previous ``Save`` and worked may
+    append this instead of writing ``circle``; None: write ``circle``."""
 
 
 @dataclass(frozen=True)

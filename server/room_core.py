@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Mapping
 
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import decode, encode
@@ -53,13 +52,13 @@ from circle_room.protocol.messages import (
     Shared,
     Snapshot,
 )
-from circle_room.protocol.model import LeaveReason, Member, Presence, Role, RoomState, Settings
+from circle_room.protocol.model import LeaveReason, Presence, Role, RoomState, Settings
 from circle_room.protocol.room import apply
 from circle_room.server.audience import (
     EVERYONE,
     Audience,
+    Everyone,
     Scope,
-    admitted,
     audience_of,
     may_read,
     readers_of,
@@ -79,6 +78,7 @@ from circle_room.server.effects import (
     StartGrace,
     Vacate,
 )
+from circle_room.server.journal import Record, for_disk
 from circle_room.server.places import Place, Places
 from circle_room.server.snapshot import CircleSnapshot
 from circle_room.server.versions import COUNT, tag_of
@@ -89,6 +89,9 @@ _NOT_STRUCTURAL = (Shared, MeTooSet, MeTooCount)
 
 Fact = Disconnect | Reconnect | Expire
 """What the shell observes about a member's connection."""
+
+UNSAVED_FRAMES = 256
+"""Events kept for the next journal record at most; past it, that save writes the circle whole."""
 
 
 class RoomCore:
@@ -106,7 +109,10 @@ class RoomCore:
         self.log: deque[LogEntry] = deque(maxlen=config.log_size)
         self.places = Places()
         self._config = config
-        self._admitted: tuple[Mapping[int, Member], frozenset[int]] | None = None
+        self._everyone = Everyone()
+        self._unsaved: list[bytes] | None = []
+        """Events taken since the last ``Save`` (``journal.for_disk``), for the next
+        one's record; None when there were too many to keep."""
 
     # --- the deciding node ------------------------------------------------------------
 
@@ -160,6 +166,12 @@ class RoomCore:
             raise LocalProtocolError(f"a change planned at seq {change.base}, now {self.seq}")
         self.state, self.seq = change.state, change.seq
         self.log.extend(change.entries)
+        if change.save is not None:
+            self._unsaved = []
+        elif self._unsaved is not None and change.frames:
+            self._unsaved.extend(change.frames)
+            if len(self._unsaved) > UNSAVED_FRAMES:
+                self._unsaved = None
         if change.places is not None:
             self.places = change.places
         return list(change.effects)
@@ -283,8 +295,16 @@ class RoomCore:
         if structural or settings is not None:
             # Save first, send after: a relay killed in between must never have
             # told members of a change that the next relay will not restore.
-            save = Save(self._snapshot(draft), settings)
+            circle = self._snapshot(draft)
+            record = None if circle is None else self._record(draft)
+            save = Save(circle, settings, record)
         return draft.finish(save, effects)
+
+    def _record(self, draft: Draft) -> Record | None:
+        """The journal record of ``draft``'s change: every event since the last ``Save``."""
+        if self._unsaved is None:
+            return None
+        return Record((*self._unsaved, *draft.frames), tuple(draft.tokens))
 
     def _step(
         self, draft: Draft, event: Event, data: bytes | None, token_hash: str, out: list[Effect]
@@ -296,6 +316,7 @@ class RoomCore:
         """
         before = draft.state
         state = draft.state = apply(before, event)
+        self._everyone.carry(before, event, state)
         draft.seq += 1
         seq = draft.seq
         if data is None:
@@ -305,6 +326,7 @@ class RoomCore:
         private = None if audience.scope is Scope.ALL else readers
         joiner = token_hash if isinstance(event, MemberJoined) else ""
         draft.entries.append(LogEntry(seq, audience, data, private, joiner))
+        draft.frames.append(for_disk(seq, event, data))
         out.append(Deliver(readers, data))
         if private is not None:
             # Everyone else in the circle who asked is told the seq is taken.
@@ -315,6 +337,7 @@ class RoomCore:
             if token_hash:
                 member_id = event.member.id
                 draft.changing_places().take(Place(member_id, token_hash, seq))
+                draft.tokens.append((member_id, token_hash))
                 view = view_for(state, member_id)
                 out.append(Attach(member_id, token_hash, self.epoch, seq, False, view))
         elif isinstance(event, MemberLeft):
@@ -357,12 +380,7 @@ class RoomCore:
     def _readers(self, audience: Audience, state: RoomState) -> frozenset[int]:
         if audience.scope is not Scope.ALL:
             return readers_of(audience, state)
-        # Most events go to everyone, and the members change far less often
-        # than events happen: compute "everyone" once per change of members.
-        members = state.members
-        if self._admitted is None or self._admitted[0] is not members:
-            self._admitted = (members, admitted(state))
-        everyone = self._admitted[1]
+        everyone = self._everyone.of(state)
         return everyone | audience.subjects if audience.subjects else everyone
 
     def _sees(self, member_id: int, entry: LogEntry) -> bool:

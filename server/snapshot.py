@@ -7,6 +7,7 @@ ever reaches this value, so none can reach the disk through it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import msgpack
@@ -22,7 +23,7 @@ class CircleSnapshot:
 
     state: RoomState
     """Including ``removed``, which the state's wire form leaves out."""
-    token_hashes: dict[int, str]
+    token_hashes: Mapping[int, str]
     """Member id -> hash of their resume token."""
 
     def pack(self) -> bytes:

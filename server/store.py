@@ -1,7 +1,9 @@
-"""SQLite storage: rooms, secrets (hashed), settings and circle snapshots.
+"""SQLite storage: rooms, secrets (hashed), settings, circle snapshots and their journal.
 
 What is stored is structural only. Share text is never passed to this module,
 so it cannot reach the disk; ``tests/server/test_store.py`` checks the file.
+A live circle is a base snapshot plus the journal records saved after it
+(``server.journal``): ``load_circle`` replays them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from circle_room.protocol.codec import decode_value, encode_value
 from circle_room.protocol.errors import CircleError
 from circle_room.protocol.model import Settings
 from circle_room.server.data_dir import data_dir_error
+from circle_room.server.journal import replay
 from circle_room.server.snapshot import CircleSnapshot
 
 ROOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -40,6 +43,12 @@ CREATE TABLE IF NOT EXISTS circles (
     snapshot BLOB NOT NULL,
     saved_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY,
+    room TEXT NOT NULL REFERENCES circles(room) ON DELETE CASCADE,
+    record BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_room ON journal(room, id);
 """
 
 
@@ -203,30 +212,24 @@ class Store:
         )
 
     def save_circle(self, room: str, snapshot: CircleSnapshot) -> None:
+        """Make ``snapshot`` the room's whole circle: the journal after the old one goes."""
+        self._execute("DELETE FROM journal WHERE room = ?", (room,))
         self._execute(
             "INSERT OR REPLACE INTO circles VALUES (?, ?, ?)",
             (room, snapshot.pack(), time.time()),
         )
 
-    def save_meeting(
-        self, room: str, circle: CircleSnapshot | None, settings: Settings | None = None
-    ) -> None:
-        """Save the live circle (or clear it, if None) and new settings in one transaction.
+    def append_record(self, room: str, record: bytes) -> None:
+        """Add a packed ``journal.Record`` after the room's circle (``save_circle`` first)."""
+        self._execute("INSERT INTO journal (room, record) VALUES (?, ?)", (room, record))
 
-        Either both are stored or, if this raises (``DataDirError`` when the
-        disk fails), neither: a relay that restarts never finds settings from
-        a change its circle does not know. A failed save leaves no
-        transaction open, so the next one can succeed once there is room.
-        """
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All of the block's writes or, if it raises, none; no transaction left open."""
         with self._writing():
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                if settings is not None:
-                    self.save_settings(room, settings)
-                if circle is None:
-                    self.clear_circle(room)
-                else:
-                    self.save_circle(room, circle)
+                yield
                 self._db.execute("COMMIT")
             except BaseException:
                 # SQLite may have rolled back already (a full disk can do that).
@@ -234,9 +237,48 @@ class Store:
                     self._db.execute("ROLLBACK")
                 raise
 
+    def save_meeting(
+        self,
+        room: str,
+        circle: CircleSnapshot | None,
+        settings: Settings | None = None,
+        record: bytes | None = None,
+    ) -> None:
+        """Save the live circle (or clear it, if None) and new settings in one transaction.
+
+        With ``record`` (a packed ``journal.Record``), append it to the circle
+        already stored instead of writing ``circle``: a few hundred bytes
+        whatever the room's size. The caller knows the stored circle is the
+        one ``record`` follows from (``server.saving``).
+
+        Either all of it is stored or, if this raises (``DataDirError`` when
+        the disk fails), none: a relay that restarts never finds settings from
+        a change its circle does not know. A failed save leaves no
+        transaction open, so the next one can succeed once there is room.
+        """
+        with self._transaction():
+            if settings is not None:
+                self.save_settings(room, settings)
+            if record is not None:
+                self.append_record(room, record)
+            elif circle is None:
+                self.clear_circle(room)
+            else:
+                self.save_circle(room, circle)
+
     def load_circle(self, room: str) -> CircleSnapshot | None:
+        """The room's saved circle with its journal replayed, or None if there is none."""
         row = self._db.execute("SELECT snapshot FROM circles WHERE room = ?", (room,)).fetchone()
-        return None if row is None else CircleSnapshot.unpack(row[0])
+        if row is None:
+            return None
+        records = self._db.execute("SELECT record FROM journal WHERE room = ? ORDER BY id", (room,))
+        return replay(CircleSnapshot.unpack(row[0]), (r[0] for r in records), room)
+
+    def journal_size(self, room: str) -> int:
+        """How many records follow the room's saved circle."""
+        row = self._db.execute("SELECT count(*) FROM journal WHERE room = ?", (room,)).fetchone()
+        return int(row[0])
 
     def clear_circle(self, room: str) -> None:
+        self._execute("DELETE FROM journal WHERE room = ?", (room,))
         self._execute("DELETE FROM circles WHERE room = ?", (room,))

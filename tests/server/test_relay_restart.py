@@ -25,6 +25,7 @@ from circle_room.protocol.codec import decode
 from circle_room.protocol.messages import EventFrame, MeTooCount, MeTooSet, Shared
 from circle_room.protocol.model import Presence, SignalKind
 from circle_room.server import feed
+from circle_room.server.store import Store
 from circle_room.tui.client.connection import (
     CircleClient,
     JoinRefused,
@@ -167,6 +168,10 @@ async def test_sigkill_mid_meeting_then_restart_restores_the_circle(
     on_disk = stored_bytes(data)
     assert b"alice" in on_disk, "the circle was not stored (or not where this test looks)"
     assert secret.encode() not in on_disk
+    store = Store(data)
+    # The circle comes back from the journal's records, not only a whole snapshot.
+    assert store.journal_size(ROOM) > 0
+    store.close()
 
     second = await servers.start(data, port=first.port)
     assert second.port == first.port
