@@ -105,6 +105,8 @@ async def settle(peers: list[Peer], admin: aioredis.Redis) -> None:
     while True:
         tip = int((await admin.hgetall(f"room:{{{ROOM}}}:meta"))[b"seq"])
         if all(p.client.seq == tip for p in peers):
+            for peer in peers:
+                await peer.drained()
             return
         assert loop.time() < deadline, [p.client.seq for p in peers]
         waits = (p.wait(lambda p=p, tip=tip: p.client.seq >= tip, "the tip") for p in peers)

@@ -129,6 +129,15 @@ class Peer:
 
     # --- waiting -----------------------------------------------------------------
 
+    async def drained(self) -> None:
+        """Wait until every update the client has made is recorded here.
+
+        The client moves ``seq`` as it reads a frame; the update it makes reaches
+        ``updates`` a moment later, when ``_record`` runs. Check what a peer
+        received only after this.
+        """
+        await self.wait(lambda: self.client.pending_updates == 0, "its updates recorded")
+
     async def wait(
         self, predicate: Callable[[], bool], what: str, timeout: float = TIMEOUT
     ) -> None:
@@ -186,6 +195,7 @@ async def settle(room: LiveRoom, peers: Iterable[Peer]) -> None:
     for peer in peers:
         wanted = max(seqs_for(room, peer.id, 0), default=0)
         await peer.wait(lambda p=peer, s=wanted: p.client.seq >= s, f"seq {wanted}")
+        await peer.drained()
 
 
 def without_metoo_names(state: RoomState) -> RoomState:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from circle_room.protocol.codec import decode
 from circle_room.protocol.messages import RaiseHand, Share, Welcome, Yield
 from circle_room.server.store import Store
 from tests.server.node_processes import (
@@ -90,7 +91,11 @@ async def test_a_paused_owner_that_wakes_is_fenced_and_nobody_sees_a_seq_twice(
         for peer in peers:
             seqs = [u.seq for u in peer.received()]
             assert len(seqs) == len(set(seqs)) and seqs == sorted(seqs), peer
-            assert seqs == [s for s in expected[peer.id] if s > peer.welcome.seq], peer
+            assert seqs == [s for s in expected[peer.id] if s > peer.welcome.seq], (
+                peer,
+                [decode(r[1][b"d"]) for r in rows[-3:]],
+                peer.updates[-6:],
+            )
             assert peer.shares()[-1] == f"{SECRET} after the pause", peer
         epoch = peers[0].welcome.epoch
         assert all(w.epoch == epoch for ws in welcomes.values() for w in ws)

@@ -309,6 +309,11 @@ class CircleClient(Commands):
         self.meeting.link_changed(update)
         self._push(update)
 
+    @property
+    def pending_updates(self) -> int:
+        """Updates made and not yet taken from ``updates()``: ``seq`` may be ahead of them."""
+        return self._updates.qsize()
+
     async def updates(self) -> AsyncIterator[Update]:
         """Everything that happens, in order, until the client closes for good."""
         while True:
