@@ -48,6 +48,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -232,14 +233,15 @@ async def memory_per_room(redis_url: str, entries: int) -> dict[str, int]:
     return {"entries": length, "keys_bytes": sum(usage), "used_memory_delta": after - before}
 
 
-async def deliveries_per_second(
-    args: argparse.Namespace, tmp: Path, n_nodes: int
-) -> dict[str, float]:
-    """``--total`` members spread evenly over ``n_nodes`` nodes, one speaker (on B, or on A
-    alone) sending ``--burst`` shares back to back: shares delivered a second, from the
-    first send to the last member's last share, as every member receives them."""
-    folder = tmp / f"throughput-{n_nodes}"
-    (folder / "redis").mkdir(parents=True)
+@contextlib.asynccontextmanager
+async def cluster(
+    folder: Path, n_nodes: int
+) -> AsyncIterator[tuple[str, str, dict[str, str], dict[str, Any]]]:
+    """A redis-server and ``n_nodes`` node processes (A, B, ...) over one room's store.
+
+    Yields the Redis URL, the room's facilitator key, each node's URL and process;
+    every process is stopped by pid on the way out.
+    """
     redis, redis_url = start_redis(folder / "redis")
     data = folder / "data"
     key = Store(data).add_room(ROOM)
@@ -254,6 +256,26 @@ async def deliveries_per_second(
         for _ in names:
             node, port = ports.get(timeout=30)
             urls[node] = f"ws://127.0.0.1:{port}/{ROOM}"
+        yield redis_url, key, urls, procs
+    finally:
+        for proc in procs.values():
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.join(5)
+        os.kill(redis.pid, signal.SIGTERM)
+        redis.wait(10)
+
+
+async def deliveries_per_second(
+    args: argparse.Namespace, tmp: Path, n_nodes: int
+) -> dict[str, float]:
+    """``--total`` members spread evenly over ``n_nodes`` nodes, one speaker (on B, or on A
+    alone) sending ``--burst`` shares back to back: shares delivered a second, from the
+    first send to the last member's last share, as every member receives them."""
+    folder = tmp / f"throughput-{n_nodes}"
+    (folder / "redis").mkdir(parents=True)
+    async with cluster(folder, n_nodes) as (_, key, urls, _procs):
+        names = "ABCDE"[:n_nodes]
         opener = Member("opener", "A")
         await opener.join(urls["A"])  # A decides.
         speaker = Member("Speaker", names[min(1, n_nodes - 1)], key)
@@ -278,31 +300,12 @@ async def deliveries_per_second(
             "seconds": round(last - start, 3),
             "per_second": round(got / (last - start)),
         }
-    finally:
-        for proc in procs.values():
-            if proc.is_alive():
-                os.kill(proc.pid, signal.SIGKILL)
-            proc.join(5)
-        os.kill(redis.pid, signal.SIGTERM)
-        redis.wait(10)
 
 
 async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"load_before": os.getloadavg(), "cpus": os.cpu_count()}
-    redis, redis_url = start_redis(tmp / "redis")
-    data = tmp / "data"
-    key = Store(data).add_room(ROOM)
-    ctx = mp.get_context("fork")
-    ports = ctx.Queue()
-    names = "ABCDE"[: args.nodes]
-    procs = {n: ctx.Process(target=node_main, args=(redis_url, str(data), n, ports)) for n in names}
-    try:
-        for proc in procs.values():
-            proc.start()
-        urls = {}
-        for _ in names:
-            node, port = ports.get(timeout=30)
-            urls[node] = f"ws://127.0.0.1:{port}/{ROOM}"
+    async with cluster(tmp, args.nodes) as (redis_url, key, urls, procs):
+        names = "ABCDE"[: args.nodes]
         # The first member opens the room on A: A decides. The speaker is on B.
         opener = Member("A000", "A")
         await opener.join(urls["A"])
@@ -381,13 +384,6 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "resumed_false": sum(1 for m in victims for _, w in m.welcomes[1:] if not w.resumed),
             "resumed_true": sum(1 for m in victims for _, w in m.welcomes[1:] if w.resumed),
         }
-    finally:
-        for proc in procs.values():
-            if proc.is_alive():
-                os.kill(proc.pid, signal.SIGKILL)
-            proc.join(5)
-        os.kill(redis.pid, signal.SIGTERM)
-        redis.wait(10)
     result["throughput"] = {}
     for n in range(1, args.nodes + 1):
         print(f"throughput with {n} node(s)")
