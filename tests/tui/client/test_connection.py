@@ -223,3 +223,19 @@ def test_a_long_outage_keeps_only_the_newest_commands() -> None:
     for data in (b"first", b"second", b"third"):
         outbox.keep(data)
     assert outbox.frames == [b"second", b"third"]
+
+
+async def test_pending_updates_counts_what_updates_has_not_yet_given(
+    make_relay: MakeRelay,
+) -> None:
+    running = await make_relay()
+    client = CircleClient(running.url, name="Ana")
+    await client.connect()
+    try:
+        made = client.pending_updates
+        assert made > 0  # At least the status change of connecting, not yet taken.
+        updates = client.updates()
+        await anext(updates)
+        assert client.pending_updates == made - 1
+    finally:
+        await client.close()
