@@ -75,6 +75,7 @@ from circle_room.protocol.messages import (
     EventFrame,
     Greeting,
     Hello,
+    MemberLeft,
     Resume,
     Share,
     Shared,
@@ -141,6 +142,8 @@ class Member:
         """(receive time, seq) of each event."""
         self.ws: ClientConnection | None = None
         self.dropped = asyncio.Event()
+        self.left = 0
+        """``MemberLeft`` events received."""
         self.token = self.epoch = ""
 
     async def join(self, url: str, resume: bool = False) -> None:
@@ -168,6 +171,8 @@ class Member:
                     continue
                 self.events.append((now, frame.seq))
                 self.last = max(self.last, frame.seq)
+                if isinstance(frame.event, MemberLeft):
+                    self.left += 1
                 if isinstance(frame.event, Shared):
                     self.texts.append(frame.event.text)
                     self.latency.append(now - float(frame.event.text.split()[0]))
@@ -206,7 +211,7 @@ class Elsewhere:
             timing = ctx.Value("b", 0, lock=False)
             settings = (urls[node], "circle", first, count, False, 20, 0, delivered, timing)
             proc = ctx.Process(
-                target=listeners_main, args=(*settings, True, control_end, answers_end)
+                target=listeners_main, args=(*settings, True, control_end, answers_end, True)
             )
             proc.start()
             self.procs.append(proc)
@@ -237,7 +242,8 @@ class Elsewhere:
         return self.delivered()
 
     async def leave(self) -> None:
-        """Every member says goodbye; the processes end."""
+        """Every member leaves the room (``Leave``: its seat is free at once); the processes
+        end."""
         for control, _, _ in self.pipes:
             control.send("stop")
         for _, answers, _ in self.pipes:
@@ -429,7 +435,12 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             await shares(speaker, 0, args.shares, args.rate)
             await asyncio.sleep(2)
             got = await elsewhere.wait_delivered(args.shares * away, 60)
+            left = opener.left
             await elsewhere.leave()
+            # Their seats must be free before the rest rejoin here (the room holds 500).
+            deadline = time.monotonic() + 60
+            while opener.left - left < away and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
         finally:
             elsewhere.kill()
         probing = [opener, *timed]
@@ -446,6 +457,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "join_failures": failures,
             "shares_expected_elsewhere": args.shares * away,
             "shares_delivered_elsewhere": got,
+            "left_before_failover": opener.left - left,
         }
         # For the failover, every node has its ``--members`` in this process again.
         rest = [
