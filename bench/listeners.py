@@ -41,7 +41,7 @@ from relay_bench import parse_share
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.messages import Greeting, Hello, Shared, Welcome
+from circle_room.protocol.messages import CommandFrame, Greeting, Hello, Leave, Shared, Welcome
 
 TAG_SHARED = Shared.TAG
 BINARY, CLOSE, PING, PONG = 0x2, 0x8, 0x9, 0xA
@@ -189,12 +189,17 @@ class Member(asyncio.Protocol):
             self.joined.set_exception(ConnectionError(f"lost while joining: {exc}"))
         self.lost.set_result(None)
 
-    async def close(self) -> None:
-        """Say goodbye (close frame 1000) and wait, briefly, for the relay to hang up."""
+    async def close(self, leave: bool = False) -> None:
+        """Say goodbye and wait, briefly, for the relay to hang up. A close frame (1000)
+        alone is a dropped connection to Circle, whose seat waits out the grace period;
+        with ``leave`` the member sends ``Leave`` first and its seat is free at once."""
         self.closing = True
         if self.transport is not None:
             self.transport.resume_reading()  # or the hang-up would go unnoticed
-        self._write(client_frame(CLOSE, (1000).to_bytes(2, "big")))
+        if leave:
+            self._write(client_frame(BINARY, encode(CommandFrame(1, Leave()))))
+        else:
+            self._write(client_frame(CLOSE, (1000).to_bytes(2, "big")))
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(self.lost), 5)
         if self.transport is not None:
@@ -214,14 +219,16 @@ def listeners_main(
     read: bool,
     control: Pipe,
     report: Pipe,
+    leave: bool = False,
 ) -> None:
     """Hold ``count`` members: report "started"; on "go" connect them and report
-    "ready"; on "stop" close them and report the "result". The first ``probes``
-    read and time every frame, the others read in batches. With ``read`` off,
-    members only join and then stop reading (the kernel holds what comes)."""
+    "ready"; on "stop" close them (with ``leave``, each leaves the room first)
+    and report the "result". The first ``probes`` read and time every frame, the
+    others read in batches. With ``read`` off, members only join and then stop
+    reading (the kernel holds what comes)."""
     tally = Tally(delivered, timing)
     settings = (url, kind, first, count, compression, concurrency, probes, read)
-    result = asyncio.run(_listeners(*settings, tally, control, report))
+    result = asyncio.run(_listeners(*settings, tally, control, report, leave))
     report.send(("result", result))
 
 
@@ -237,6 +244,7 @@ async def _listeners(
     tally: Tally,
     control: Pipe,
     report: Pipe,
+    leave: bool = False,
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(concurrency)
@@ -273,7 +281,7 @@ async def _listeners(
     if batches is not None:
         batches.cancel()
     for start in range(0, len(members), concurrency):
-        await asyncio.gather(*(m.close() for m in members[start : start + concurrency]))
+        await asyncio.gather(*(m.close(leave) for m in members[start : start + concurrency]))
     return {
         "latencies": tally.latencies.tobytes(),
         "shared": tally.shared,

@@ -6,22 +6,28 @@ by process id at the end:
 - a redis-server of its own (no persistence, a temporary dir);
 - ``--nodes`` 3 ``NodeRelay`` processes over one store; the first member to
   join opens the room on node A, which then decides for it (holds the lease);
-- ``--members`` 100 members on each node, in this process, as bare
-  websockets that decode every frame (no Textual, no ``CircleClient``);
+- ``--members`` 100 members on each node. For the latency run only
+  ``--probes`` 10 a node are in this process, as bare websockets that decode
+  every frame and time every share (no Textual, no ``CircleClient``); the
+  others join from listener processes of their own, one a node
+  (``listeners.py``: real members that receive every share, read in batches
+  and untimed), so the nodes write to as many sockets as before but the
+  probes' latency is not spent queueing behind 300 frames in one event loop;
 - the speaker, a facilitator on node B, shares ``--shares`` times at
-  ``--rate`` a second. Latency is from the speaker's send to each member's
+  ``--rate`` a second. Latency is from the speaker's send to each probe's
   receive (one process, one clock), reported per receiving node: B is the
   same node as the sender, C another node; A is the owner's node;
 - append round trip: ``RoomLog.append`` of one encoded share event, one at a
   time, on a room of its own (``--appends``);
 - Redis memory per room: a room of its own with 10,000 appended share events
   (``MEMORY USAGE`` of its keys, and ``used_memory`` before and after);
-- failover: node A (the owner) is SIGKILLed while the speaker goes on
-  sharing; its members reconnect to B and C and resume. Reported: seconds
-  from the kill to the first event appended after it (as a member on C
-  receives it), and to the last of A's members resumed; shares lost and
-  duplicated per member (each share text is unique), and how many resumes
-  came back ``resumed=false``.
+- failover (the listener processes have left; their members rejoin in this
+  process, so each node again has ``--members``): node A (the owner) is
+  SIGKILLed while the speaker goes on sharing; its members reconnect to B
+  and C and resume. Reported: seconds from the kill to the first event
+  appended after it (as a member on C receives it), and to the last of A's
+  members resumed; shares lost and duplicated per member (each share text
+  is unique), and how many resumes came back ``resumed=false``.
 
 The nodes run with share and frame limits raised (one speaker sharing
 ``--rate`` a second is far past a member's real limit); everything else is
@@ -50,10 +56,13 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from multiprocessing.connection import Connection as Pipe
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from listeners import listeners_main
 from nodes_report import put_section, report, results_section
 from relay_bench import percentile, share_text
 from websockets.asyncio.client import ClientConnection, connect
@@ -66,6 +75,7 @@ from circle_room.protocol.messages import (
     EventFrame,
     Greeting,
     Hello,
+    MemberLeft,
     Resume,
     Share,
     Shared,
@@ -132,6 +142,8 @@ class Member:
         """(receive time, seq) of each event."""
         self.ws: ClientConnection | None = None
         self.dropped = asyncio.Event()
+        self.left = 0
+        """``MemberLeft`` events received."""
         self.token = self.epoch = ""
 
     async def join(self, url: str, resume: bool = False) -> None:
@@ -159,6 +171,8 @@ class Member:
                     continue
                 self.events.append((now, frame.seq))
                 self.last = max(self.last, frame.seq)
+                if isinstance(frame.event, MemberLeft):
+                    self.left += 1
                 if isinstance(frame.event, Shared):
                     self.texts.append(frame.event.text)
                     self.latency.append(now - float(frame.event.text.split()[0]))
@@ -173,6 +187,81 @@ async def join_all(members: list[Member], urls: dict[str, str], at_once: int = 2
     for start in range(0, len(members), at_once):
         batch = members[start : start + at_once]
         await asyncio.gather(*(m.join(urls[m.node]) for m in batch))
+
+
+class Elsewhere:
+    """Members that join and read in listener processes of their own, one a node.
+
+    They are real members (``listeners.py``): each joins the room on its node and
+    is sent every share, so the nodes' fan-out is what it would be with them in
+    this process; they read in batches and time nothing, so this process's
+    event loop has only the probes to read. Forked before any member of this
+    process connects (no copy of its sockets), they join on ``go``.
+    """
+
+    def __init__(self, ctx: Any, urls: dict[str, str], counts: dict[str, int]) -> None:
+        self.counts = {node: n for node, n in counts.items() if n > 0}
+        self.procs: list[Any] = []
+        self.pipes: list[tuple[Pipe, Pipe, Synchronized[int]]] = []
+        first = 0
+        for node, count in self.counts.items():
+            control, control_end = ctx.Pipe()
+            answers, answers_end = ctx.Pipe()
+            delivered = ctx.Value("q", 0, lock=False)
+            timing = ctx.Value("b", 0, lock=False)
+            settings = (urls[node], "circle", first, count, False, 20, 0, delivered, timing)
+            proc = ctx.Process(
+                target=listeners_main, args=(*settings, True, control_end, answers_end, True)
+            )
+            proc.start()
+            self.procs.append(proc)
+            self.pipes.append((control, answers, delivered))
+            first += count
+
+    async def started(self) -> None:
+        for _, answers, _ in self.pipes:
+            await recv(answers, 60)
+
+    async def join(self) -> list[str]:
+        """Every process's members join; the failures (none, in a good run)."""
+        for control, _, _ in self.pipes:
+            control.send("go")
+        failures: list[str] = []
+        for _, answers, _ in self.pipes:
+            _, _, failed, _, _ = await recv(answers, 120)
+            failures += failed
+        return failures
+
+    def delivered(self) -> int:
+        return sum(d.value for _, _, d in self.pipes)
+
+    async def wait_delivered(self, total: int, timeout: float) -> int:
+        end = time.monotonic() + timeout
+        while self.delivered() < total and time.monotonic() < end:
+            await asyncio.sleep(0.05)
+        return self.delivered()
+
+    async def leave(self) -> None:
+        """Every member leaves the room (``Leave``: its seat is free at once); the processes
+        end."""
+        for control, _, _ in self.pipes:
+            control.send("stop")
+        for _, answers, _ in self.pipes:
+            await recv(answers, 120)
+        for proc in self.procs:
+            await asyncio.to_thread(proc.join, 10)
+
+    def kill(self) -> None:
+        for proc in self.procs:
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.join(5)
+
+
+async def recv(pipe: Pipe, timeout: float) -> Any:
+    if not await asyncio.to_thread(pipe.poll, timeout):
+        raise TimeoutError(f"no message within {timeout} s")
+    return pipe.recv()
 
 
 # --- the runs -------------------------------------------------------------------------------
@@ -306,32 +395,76 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"load_before": os.getloadavg(), "cpus": os.cpu_count()}
     async with cluster(tmp, args.nodes) as (redis_url, key, urls, procs):
         names = "ABCDE"[: args.nodes]
-        # The first member opens the room on A: A decides. The speaker is on B.
-        opener = Member("A000", "A")
-        await opener.join(urls["A"])
-        speaker = Member("Speaker", "B", key)
-        await speaker.join(urls["B"])
-        # ``--members`` on each node: the opener counts on A, the speaker on B.
-        others = [
-            Member(f"{n}{i:03d}", n)
-            for n in names
-            for i in range(args.members)
-            if i > 0 or n not in "AB"
-        ]
-        members = [opener, speaker, *others]
-        await join_all(others, urls)
-        await speaker.send(1, TakeStick())
-        await asyncio.sleep(1)  # Quiet before the timed run: joins done, stick given.
+        # On each node the first ``probes`` members (the opener counts on A; the speaker,
+        # who is not timed, comes on top on B) are timed here; the rest read elsewhere
+        # for the latency run, then join here for the failover.
+        probes = max(1, min(args.probes, args.members - 1))
 
-        print(f"{len(members)} members joined; sharing {args.shares} at {args.rate}/s")
-        await shares(speaker, 0, args.shares, args.rate)
-        await asyncio.sleep(2)
+        def here(n: str, i: int) -> bool:
+            return i < probes + (n == "B")
+
+        elsewhere = Elsewhere(
+            mp.get_context("fork"),
+            urls,
+            {n: sum(1 for i in range(args.members) if not here(n, i)) for n in names},
+        )
+        try:
+            await elsewhere.started()
+            # The first member opens the room on A: A decides. The speaker is on B.
+            opener = Member("A000", "A")
+            await opener.join(urls["A"])
+            speaker = Member("Speaker", "B", key)
+            await speaker.join(urls["B"])
+            timed = [
+                Member(f"{n}{i:03d}", n)
+                for n in names
+                for i in range(args.members)
+                if (i > 0 or n not in "AB") and here(n, i)
+            ]
+            await join_all(timed, urls)
+            failures = await elsewhere.join()
+            await speaker.send(1, TakeStick())
+            await asyncio.sleep(1)  # Quiet before the timed run: joins done, stick given.
+
+            away = sum(elsewhere.counts.values())
+            print(
+                f"{2 + len(timed) + away} members joined: {len(timed) + 1} timed in this "
+                f"process ({probes} a node), {away} reading in {len(elsewhere.procs)} "
+                f"listener processes; sharing {args.shares} at {args.rate}/s"
+            )
+            await shares(speaker, 0, args.shares, args.rate)
+            await asyncio.sleep(2)
+            got = await elsewhere.wait_delivered(args.shares * away, 60)
+            left = opener.left
+            await elsewhere.leave()
+            # Their seats must be free before the rest rejoin here (the room holds 500).
+            deadline = time.monotonic() + 60
+            while opener.left - left < away and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        finally:
+            elsewhere.kill()
+        probing = [opener, *timed]
         result["delivery"] = {
             f"{n} ({'sender' if n == 'B' else 'owner' if n == 'A' else 'other'} node)": stats(
-                [x for m in members if m.node == n and m is not speaker for x in m.latency]
+                [x for m in probing if m.node == n for x in m.latency]
             )
             for n in names
         }
+        result["latency_timing"] = {
+            "timed_per_node": probes,
+            "read_elsewhere": elsewhere.counts,
+            "listener_procs": len(elsewhere.procs),
+            "join_failures": failures,
+            "shares_expected_elsewhere": args.shares * away,
+            "shares_delivered_elsewhere": got,
+            "left_before_failover": opener.left - left,
+        }
+        # For the failover, every node has its ``--members`` in this process again.
+        rest = [
+            Member(f"{n}{i:03d}", n) for n in names for i in range(args.members) if not here(n, i)
+        ]
+        await join_all(rest, urls)
+        members = [opener, speaker, *timed, *rest]
         result["append_round_trip"] = await append_round_trip(redis_url, args.appends)
         result["memory_per_room"] = await memory_per_room(redis_url, 10_000)
 
@@ -396,6 +529,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--members", type=int, default=100, help="members per node")
+    parser.add_argument(
+        "--probes", type=int, default=10, help="members a node timed in this process"
+    )
     parser.add_argument("--shares", type=int, default=200)
     parser.add_argument("--rate", type=float, default=10.0, help="shares a second")
     parser.add_argument("--failover-shares", type=int, default=60)
@@ -409,6 +545,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.members, args.shares, args.failover_shares, args.appends = 5, 20, 30, 200
+        args.probes = 2
         args.total, args.burst = 15, 20
     if shutil.which("redis-server") is None:
         raise SystemExit("nodes.py needs redis-server (apt-get install redis-server)")

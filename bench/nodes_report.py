@@ -27,6 +27,7 @@ def report(result: dict[str, Any]) -> str:
     ]
     for node, got in result["delivery"].items():
         lines.append(f"| members on {node} | {got['n']} | {got['p50_ms']} | {got['p99_ms']} |")
+    lines += ["", timing_line(result)]
     rt, mem, fo = result["append_round_trip"], result["memory_per_room"], result["failover"]
     lines += [
         "",
@@ -66,6 +67,27 @@ def report(result: dict[str, Any]) -> str:
             lines.append(f"| {n} | {got['deliveries']} | {got['seconds']} | {got['per_second']} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def timing_line(result: dict[str, Any]) -> str:
+    """How the latency was timed: which members, and how many read elsewhere."""
+    timing = result.get("latency_timing")
+    if timing is None:  # a run from before the probes: every member timed here
+        return (
+            "Latency is timed on every member, all read in the bench's own process "
+            "(one event loop, so a share's frames queue behind each other there)."
+        )
+    away = timing["read_elsewhere"]
+    per_node = ", ".join(f"{n} on {node}" for node, n in away.items())
+    return (
+        f"Latency is timed on {timing['timed_per_node']} members a node in the bench's own "
+        "process (on A the first member, who opened the room; on B not the speaker). The "
+        f"other {sum(away.values())} ({per_node}) are real members too, joined and sent every "
+        f"share, but read in {timing['listener_procs']} listener processes of their own "
+        "(`bench/listeners.py`, in batches) and are not timed: "
+        f"{timing['shares_delivered_elsewhere']} of {timing['shares_expected_elsewhere']} "
+        "deliveries of a share reached them. For the failover they rejoin in the bench's process."
+    )
 
 
 SECTION = "## Several relay nodes"
