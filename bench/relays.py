@@ -30,7 +30,7 @@ def relay_deflate() -> ServerPerMessageDeflateFactory:
     return ServerPerMessageDeflateFactory(
         server_max_window_bits=12,
         client_max_window_bits=12,
-        compress_settings={"memLevel": 5, "level": 1},
+        compress_settings={"memLevel": 5, "level": 6},
     )
 
 

@@ -43,19 +43,21 @@ log = logging.getLogger(__name__)
 
 
 def _deflate() -> list[ServerExtensionFactory]:
-    """permessage-deflate tuned for a relay that compresses each event per member.
+    """permessage-deflate for small events to one member, and to a room of hundreds.
 
-    Context takeover stays on (it is what makes small events small), but level 1
-    costs about a quarter less CPU than zlib's default for ~10% more bytes, and
-    the relay's CPU, not the bandwidth, is what runs out first in a big room.
-    A large room deflates each event once for all its members
-    (``server.shared_deflate``).
+    Context takeover stays on (it is what makes small events small). A large
+    room deflates each event once for all its members (``server.shared_deflate``),
+    so the level costs per member only in rooms of 100 or fewer, where it is
+    cheap: zlib's level 6 sends a listener of the scripted meeting about 4%
+    fewer bytes than level 1 (4,829 B against 5,047 B), at a few microseconds
+    more per event and member. The 12-bit window keeps each member's
+    compressor to 32 KiB; a 15-bit one would save about 1% more for 144 KiB.
     """
     return [
         SharedDeflateFactory(
             server_max_window_bits=12,
             client_max_window_bits=12,
-            compress_settings={"memLevel": 5, "level": 1},
+            compress_settings={"memLevel": 5, "level": 6},
         )
     ]
 
