@@ -83,7 +83,7 @@ from circle_room.protocol.observed import Disconnect, Expire, Join, Observed, Re
 from circle_room.protocol.room import apply
 from circle_room.protocol.room_settings import checked_settings
 from circle_room.protocol.rules import clamped_position, why_not
-from circle_room.protocol.text import checked_message, checked_share
+from circle_room.protocol.text import checked_message, clean_block
 
 # The relay and its tests reach the observed commands through here too.
 __all__ = ["Disconnect", "Expire", "Join", "Observed", "Reconnect", "decide"]
@@ -195,7 +195,8 @@ def _leave(plan: _Plan, me: Member, command: Leave) -> None:
 def _share(plan: _Plan, me: Member, command: Share) -> None:
     turn = plan.state.turn
     assert turn is not None
-    plan.emit(Shared(turn.id, me.id, checked_share(command.text)))
+    # The rule book has checked the share (``checked_share``); only its cleaning is left.
+    plan.emit(Shared(turn.id, me.id, clean_block(command.text)))
 
 
 def _yield(plan: _Plan, me: Member, command: Yield) -> None:

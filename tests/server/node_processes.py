@@ -18,10 +18,12 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from circle_room.protocol.messages import Welcome
+from circle_room.protocol.model import Settings
 from circle_room.server.config import RelayConfig
 from circle_room.server.effects import Deliver
 from circle_room.server.redis_log import Snap
 from circle_room.server.room_core import RoomCore
+from circle_room.server.store import Store
 from circle_room.tui.client.connection import CircleClient
 from tests.server.support import ROOM, TIMEOUT, Peer
 
@@ -29,6 +31,18 @@ CIRCLE = str(Path(sys.executable).parent / "circle")
 SECRET = "zebra-lantern"
 """Every share carries this, so a file holding any share text is easy to find."""
 LEASE = f"room:{{{ROOM}}}:lease"
+
+
+def new_room(data: Path) -> tuple[str, Settings]:
+    """Room ``ROOM`` in the store at ``data``, shared by the nodes: its key and settings."""
+    store = Store(data)
+    try:
+        key = store.add_room(ROOM)
+        record = store.room(ROOM)
+        assert record is not None
+        return key, record.settings
+    finally:
+        store.close()
 
 
 class NodeProcess:

@@ -24,20 +24,20 @@ from circle_room.protocol.messages import (
     Yield,
 )
 from circle_room.protocol.model import SignalKind
-from circle_room.server.store import Store
 from tests.server.node_processes import (
     SECRET,
     NodeProcess,
     audiences,
     holder,
     member,
+    new_room,
     no_file_holds,
     owner_of_room,
     settled_rows,
     view,
 )
 from tests.server.redis_support import RedisServer
-from tests.server.support import ROOM, Peer, all_see
+from tests.server.support import Peer, all_see
 
 pytestmark = pytest.mark.slow
 
@@ -46,10 +46,7 @@ async def test_killing_the_owner_mid_share_loses_and_repeats_nothing(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
     data = tmp_path / "data"
-    store = Store(data)
-    key = store.add_room(ROOM)
-    settings = store.room(ROOM).settings  # type: ignore[union-attr]
-    store.close()
+    key, settings = new_room(data)
     nodes = [NodeProcess(data, redis_server.url, tmp_path / f"node{i}.log") for i in range(3)]
     admin = aioredis.Redis.from_url(redis_server.admin_url)
     peers: list[Peer] = []

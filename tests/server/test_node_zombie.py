@@ -18,13 +18,13 @@ import redis.asyncio as aioredis
 
 from circle_room.protocol.codec import decode
 from circle_room.protocol.messages import RaiseHand, Share, Welcome, Yield
-from circle_room.server.store import Store
 from tests.server.node_processes import (
     SECRET,
     NodeProcess,
     audiences,
     holder,
     member,
+    new_room,
     no_file_holds,
     owner_of_room,
     settled_rows,
@@ -32,7 +32,7 @@ from tests.server.node_processes import (
     view,
 )
 from tests.server.redis_support import RedisServer
-from tests.server.support import ROOM, Peer, all_see
+from tests.server.support import Peer, all_see
 
 pytestmark = pytest.mark.slow
 
@@ -41,10 +41,7 @@ async def test_a_paused_owner_that_wakes_is_fenced_and_nobody_sees_a_seq_twice(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
     data = tmp_path / "data"
-    store = Store(data)
-    key = store.add_room(ROOM)
-    settings = store.room(ROOM).settings  # type: ignore[union-attr]
-    store.close()
+    key, settings = new_room(data)
     nodes = [NodeProcess(data, redis_server.url, tmp_path / f"node{i}.log") for i in range(3)]
     admin = aioredis.Redis.from_url(redis_server.admin_url)
     peers: list[Peer] = []
