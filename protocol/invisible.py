@@ -54,6 +54,8 @@ def unseen(ch: str) -> bool:
 
 def most_marks(text: str) -> int:
     """The longest run of ``unseen`` characters in ``text``."""
+    if text.isascii():
+        return 0  # No ASCII character is a mark or default-ignorable.
     longest = run = 0
     for ch in text:
         run = run + 1 if unseen(ch) else 0

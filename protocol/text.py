@@ -39,6 +39,14 @@ _BLANK_LOOKING = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
 
 
 def _clean(text: str, *, keep_newlines: bool) -> str:
+    if text.isascii() and text.isprintable():
+        # Most shares: no controls, breaks, tabs or marks, already NFC. The
+        # walk below would hand back the same text at a cost per character.
+        return text
+    return _clean_each(text, keep_newlines=keep_newlines)
+
+
+def _clean_each(text: str, *, keep_newlines: bool) -> str:
     text = unicodedata.normalize("NFC", text)
     if keep_newlines:
         text = text.replace("\r\n", "\n")
@@ -70,6 +78,8 @@ def draws_something(text: str) -> bool:
     blank-looking letters. Spaces, zero-width joiners and combining marks show
     nothing without such a character beside them.
     """
+    if text.isascii() and text.isprintable():
+        return not text.isspace() and text != ""  # Every other printable ASCII character shows.
     return any(unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LOOKING for ch in text)
 
 

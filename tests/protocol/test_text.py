@@ -16,6 +16,8 @@ from circle_room.protocol.text import (
     MAX_NAME_CHARS,
     MAX_SHARE_CHARS,
     MAX_SHARE_LINES,
+    _clean,
+    _clean_each,
     checked_message,
     checked_name,
     checked_share,
@@ -453,3 +455,18 @@ def test_names_of_letters_that_draw_nothing_are_refused(blank: str) -> None:
     assert refused.value.code == "bad_name"
     # Nor can they make a copy of someone else's name.
     assert checked_name(f"Ana{blank}") == "Ana"
+
+
+ASCII = st.text(st.characters(max_codepoint=127), max_size=80)
+
+
+@given(ASCII, st.booleans())
+def test_plain_ascii_skips_only_a_walk_that_would_change_nothing(text: str, newlines: bool) -> None:
+    # The short cut for printable ASCII hands back what the full walk would.
+    assert _clean(text, keep_newlines=newlines) == _clean_each(text, keep_newlines=newlines)
+
+
+@given(ASCII)
+def test_ascii_short_cuts_agree_with_the_definitions(text: str) -> None:
+    assert draws_something(text) == any(_shows(ch) for ch in text)
+    assert most_marks(text) == 0 == sum(unseen(ch) for ch in text)
