@@ -6,7 +6,7 @@ terminal client, bots and benchmarks all share one definition of a room.
 
 from __future__ import annotations
 
-PROTOCOL_VERSIONS: tuple[int, ...] = (1, 2)
+PROTOCOL_VERSIONS: tuple[int, ...] = (1, 3)
 """Versions of the wire protocol this code speaks, oldest first.
 
 Version 2 is version 1 plus ``HandOver`` frames and a ``MeTooCount`` that
@@ -15,3 +15,7 @@ reaches only those who show it (docs/protocol.md, "Version history").
 
 HAND_OVERS = 2
 """The first version whose connections take a hand-over as one ``HandOver`` frame."""
+
+BATCHES = 3
+"""The first version whose connections take a large room's presence events, held
+for a moment, as one ``Batch`` frame (``server.outbox``)."""

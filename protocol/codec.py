@@ -12,7 +12,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, Union
 
 import msgpack
@@ -22,9 +22,12 @@ from circle_room.protocol.messages import (
     COMMAND_TYPES,
     CONTROL_TYPES,
     EVENT_TYPES,
+    Batch,
     CommandFrame,
     EventFrame,
     Frame,
+    Hidden,
+    HiddenRun,
 )
 from circle_room.protocol.model import RoomState, on_the_wire
 
@@ -204,6 +207,8 @@ for _kind, _types in (
 
 def encode(frame: Frame) -> bytes:
     """Serialise one frame; raise ``LocalProtocolError`` for a non-frame."""
+    if isinstance(frame, Batch):
+        return batch([encode(f) for f in frame.frames])
     if isinstance(frame, EventFrame) and isinstance(frame.event, EVENT_TYPES):
         head: list[Any] = [frame.event.TAG, frame.seq]
         body: Any = frame.event
@@ -219,6 +224,27 @@ def encode(frame: Frame) -> bytes:
     return msgpack.packb(head + pack(body), use_bin_type=True)
 
 
+def batch(frames: Sequence[bytes]) -> bytes:
+    """A ``Batch`` of already encoded frames, without decoding or encoding them again.
+
+    Each of ``frames`` is one msgpack array; the batch is the array header
+    for one more item, the tag, and the frames as they are.
+    """
+    n = len(frames) + 1
+    if n <= 15:
+        head = bytes((0x90 | n,))
+    elif n <= 0xFFFF:
+        head = b"\xdc" + n.to_bytes(2, "big")
+    else:
+        head = b"\xdd" + n.to_bytes(4, "big")
+    return b"".join((head, _BATCH_TAG, *frames))
+
+
+_BATCH_TAG = bytes((Batch.TAG,))
+"""A positive fixint: the tag is below 128."""
+_IN_A_BATCH = (EventFrame, Hidden, HiddenRun)
+
+
 def _unpack_counter(value: Any, what: str) -> int:
     if type(value) is not int or not 0 <= value < _MAX_ID:
         raise DecodeError(f"{what} must be an integer from 0 to 2**53")
@@ -231,10 +257,21 @@ def decode(data: bytes) -> Frame:
         value = msgpack.unpackb(data, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises many types; all mean "not msgpack"
         raise DecodeError(f"not a msgpack message: {type(exc).__name__}") from None
+    if type(value) is list and value and type(value[0]) is int and value[0] == Batch.TAG:
+        frames = [_frame(item) for item in value[1:]]
+        for frame in frames:
+            if not isinstance(frame, _IN_A_BATCH):
+                raise DecodeError(f"a Batch cannot hold a {type(frame).__name__}")
+        return Batch(tuple(frames))  # type: ignore[arg-type]
+    return _frame(value)
+
+
+def _frame(value: Any) -> Frame:
+    """One frame from its unpacked array; a ``Batch`` is not one here."""
     if type(value) is not list or not value:
         raise DecodeError("a frame must be a non-empty array")
     tag = value[0]
-    if type(tag) is not int or tag not in _BY_TAG:
+    if type(tag) is not int or tag not in _BY_TAG or tag == Batch.TAG:
         raise DecodeError(f"unknown message tag {tag!r}")
     cls, kind = _BY_TAG[tag]
     _, unpack = _dataclass_converters(cls)

@@ -3,8 +3,9 @@
 Three families share one tag space (``TAG`` on each class), each in its own
 module:
 
-- ``protocol.control``, control frames (1-9): the handshake and out-of-band
-  replies, sent as ``[tag, field...]``;
+- ``protocol.control``, control frames (1-9 and 80-89): the handshake and
+  out-of-band replies, sent as ``[tag, field...]``; ``Batch`` (80), which
+  carries event frames, is defined here beside ``EventFrame``;
 - ``protocol.commands``, commands (10-39): what a member asks the room to do,
   sent as ``[tag, ref, field...]`` where ``ref`` lets the member match an
   ``Error``;
@@ -21,6 +22,7 @@ keeps its tables in step with these classes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from circle_room.protocol.commands import (
     COMMAND_TYPES,
@@ -51,7 +53,9 @@ from circle_room.protocol.commands import (
     Yield,
 )
 from circle_room.protocol.control import (
-    CONTROL_TYPES,
+    CONTROL_TYPES as _CONTROL_TYPES,
+)
+from circle_room.protocol.control import (
     Control,
     Error,
     Greeting,
@@ -97,6 +101,7 @@ __all__ = [
     "EVENT_TYPES",
     "AckSignal",
     "Admit",
+    "Batch",
     "ChangeSettings",
     "Command",
     "CommandFrame",
@@ -177,6 +182,24 @@ class EventFrame:
     event: Event
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Relay -> client, protocol version 3 on: several frames of one moment in one.
+
+    Sent as ``[80, frame, frame, ...]``, each item a whole frame as it would
+    have come alone: apply them in order, exactly as if they had. The relay
+    holds a large room's presence events (joins, aways, backs) for a tenth
+    of a second and sends what it held together (``server.outbox``).
+    """
+
+    TAG: ClassVar[int] = 80
+    frames: tuple[EventFrame | Hidden | HiddenRun, ...]
+    """The frames, in seq order; never a ``Batch``."""
+
+
+CONTROL_TYPES: tuple[type, ...] = (*_CONTROL_TYPES, Batch)
+"""Every control frame: ``protocol.control``'s and ``Batch``."""
+
 Frame = (
     Greeting
     | Hello
@@ -186,6 +209,7 @@ Frame = (
     | Hidden
     | HandOver
     | HiddenRun
+    | Batch
     | CommandFrame
     | EventFrame
 )

@@ -43,6 +43,11 @@ class RelayConfig:
     shared_deflate_above: int = 100
     """Connections above which a room deflates each event once for everyone instead
     of once per member (``server.shared_deflate``): fewer bytes below, less CPU above."""
+    presence_batch_above: int = 100
+    """Connections above which a room holds its joins, aways and backs for
+    ``presence_delay`` and sends what it held together (``server.outbox``)."""
+    presence_delay: float = 0.1
+    """Seconds a large room's presence events may wait to go out together."""
     share_rate: Rate = Rate(burst=5, per_second=1 / 3)
     hand_rate: Rate = Rate(burst=6, per_second=1 / 2)
     metoo_rate: Rate = Rate(burst=10, per_second=1)

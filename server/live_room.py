@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import broadcast
 
-from circle_room.protocol import HAND_OVERS
+from circle_room.protocol import BATCHES, HAND_OVERS
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import encode
 from circle_room.protocol.errors import Refused
@@ -50,6 +50,7 @@ from circle_room.server.effects import (
     Vacate,
 )
 from circle_room.server.feed import Feed, close_within, deliver
+from circle_room.server.holding import Holding
 from circle_room.server.intake import Intake, Rejected
 from circle_room.server.room_core import LogEntry, RoomCore
 from circle_room.server.saving import Saver, not_saved
@@ -120,6 +121,8 @@ class LiveRoom:
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._sharing = Sharing(config.shared_deflate_above)
         """Whether the room is large enough to deflate each event once for all."""
+        self._held = Holding(config, self._links.values, self._drop_behind)
+        """A large room's presence events, held for a moment (``server.holding``)."""
         if snapshot is not None:
             self._perform(self.core.restore(snapshot, clock()))
 
@@ -253,7 +256,9 @@ class LiveRoom:
         """The relay is closing: no grace runs out in a room that is no longer served.
 
         The seats stay stored as they are; a relay that starts again re-arms them.
+        What the room held for a moment goes out now, before the connections close.
         """
+        self._drop_behind(self._held.flush())
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -269,22 +274,24 @@ class LiveRoom:
         behind: set[Feed] = set()
         for effect in for_versions(list(effects)):
             if isinstance(effect, Deliver):
-                readers = effect.readers
-                if effect.gapless_only:
-                    readers = readers & self._gapless
-                if effect.versions is not None:
-                    # A seat of unknown version gets version 1's forms, which every version reads.
-                    versions = effect.versions
-                    readers = frozenset(m for m in readers if self._versions.get(m, 1) in versions)
-                feeds = [feed for m, feed in self._links.items() if m in readers]
+                feeds = self._feeds(effect)
+                # Its readers are fixed now: whoever is linked later has it in their
+                # Welcome's state (or in their replay, which flushes first).
+                if self._held.hold(effect.data, feeds, len(self._links)):
+                    continue
+                behind.update(self._held.flush())
                 behind.update(deliver(feeds, effect.data))
             elif isinstance(effect, Save):
                 # A fact, which happened whether or not the disk can hold it:
                 # everyone is told, and the next save that works holds it too.
                 self._saver.save(effect)
             elif isinstance(effect, Attach):
+                if effect.replay:
+                    # The replay comes from the log, which holds what is held already.
+                    behind.update(self._held.flush())
                 self._attach(effect)
             elif isinstance(effect, Close):
+                behind.update(self._held.flush())
                 feed = self._links.pop(effect.member_id, None)
                 if feed is not None:
                     feed.close(effect.code, effect.reason, self._config.close_timeout)
@@ -302,11 +309,28 @@ class LiveRoom:
                 self._intakes.pop(effect.member_id, None)
                 reason = effect.reason.name
                 log.info("room %s: #%d left (%s)", self.name, effect.member_id, reason)
-        # After the whole change: whoever could not take it is away from now on.
-        for member_id, feed in list(self._links.items()):
+        self._drop_behind(behind)
+        self._sharing.fit(len(self._links))
+
+    def _feeds(self, deliver: Deliver) -> list[Feed]:
+        """The feeds linked now of the readers of ``deliver``."""
+        readers = deliver.readers
+        if deliver.gapless_only:
+            readers = readers & self._gapless
+        if deliver.versions is not None:
+            # A seat of unknown version gets version 1's forms, which every version reads.
+            versions = deliver.versions
+            readers = frozenset(m for m in readers if self._versions.get(m, 1) in versions)
+        if len(readers) < len(self._links):  # Look up the fewer.
+            return [feed for m in readers if (feed := self._links.get(m)) is not None]
+        return [feed for m, feed in self._links.items() if m in readers]
+
+    def _drop_behind(self, behind: Iterable[Feed]) -> None:
+        """Whoever could not take what was sent is away from now on."""
+        behind = set(behind)
+        for member_id, feed in list(self._links.items()) if behind else ():
             if feed in behind:
                 self._drop(member_id, CloseCode.BEHIND, BEHIND)
-        self._sharing.fit(len(self._links))
 
     def _commit(self, change: Change) -> list[Effect]:
         """Save ``change`` if it must be, then commit it; raise ``Refused`` if it cannot be."""
@@ -344,6 +368,8 @@ class LiveRoom:
         feed.replay(attach.replay)
         self._links[attach.member_id] = feed
         self._versions[attach.member_id] = arrival.version
+        if arrival.version >= BATCHES:
+            self._held.batches(feed)
         if arrival.gapless:
             self._gapless.add(attach.member_id)
         else:
@@ -369,5 +395,4 @@ class LiveRoom:
 
     def _reply(self, member_id: int, feed: Feed, frame: Frame) -> None:
         """Send ``frame`` to ``member_id`` alone, after what is already on its way."""
-        if deliver([feed], encode(frame)):
-            self._drop(member_id, CloseCode.BEHIND, BEHIND)
+        self._drop_behind([*self._held.flush(), *deliver([feed], encode(frame))])

@@ -13,19 +13,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from circle_room.protocol.codec import decode, decode_state, encode, encode_state
+from circle_room.protocol.codec import batch, decode, decode_state, encode, encode_state
 from circle_room.protocol.errors import DecodeError, LocalProtocolError
 from circle_room.protocol.messages import (
     COMMAND_TYPES,
     CONTROL_TYPES,
     EVENT_TYPES,
+    Batch,
     CommandFrame,
     Error,
     EventFrame,
     Greeting,
     Hello,
     Hidden,
+    HiddenRun,
     LowerHand,
+    MemberAway,
+    MemberJoined,
     MeToo,
     MeTooCount,
     Resume,
@@ -108,6 +112,9 @@ counters = st.integers(min_value=0, max_value=MAX_COUNTER)
 
 def frames_of(cls: type) -> st.SearchStrategy[Any]:
     """Wire frames carrying an instance of ``cls``."""
+    if cls is Batch:
+        held = st.one_of(*(frames_of(e) for e in EVENT_TYPES), builds(Hidden), builds(HiddenRun))
+        return st.lists(held, max_size=4).map(lambda frames: Batch(tuple(frames)))
     if cls in CONTROL_TYPES:
         return builds(cls)
     if cls in COMMAND_TYPES:
@@ -130,7 +137,7 @@ def tag(cls: type) -> int:
 def test_tags_are_unique_and_in_their_family_ranges() -> None:
     tags = [tag(cls) for cls in ALL_TYPES]
     assert len(tags) == len(set(tags))
-    assert all(1 <= tag(cls) <= 9 for cls in CONTROL_TYPES)
+    assert all(1 <= tag(cls) <= 9 or 80 <= tag(cls) <= 89 for cls in CONTROL_TYPES)
     assert all(10 <= tag(cls) <= 39 for cls in COMMAND_TYPES)
     assert all(40 <= tag(cls) <= 79 for cls in EVENT_TYPES)
     assert len(COMMAND_TYPES) == 24
@@ -481,3 +488,37 @@ def test_decoded_enums_are_enum_members() -> None:
     assert frame.event.via is Via.ROUND
     frame = decode(encode(EventFrame(1, MeTooCount(3, 4))))
     assert frame == EventFrame(1, MeTooCount(3, 4))
+
+
+# --- Batch: frames of one moment in one ------------------------------------------------
+
+
+def test_a_batch_is_its_frames_behind_one_array_header() -> None:
+    joined = EventFrame(5, MemberJoined(Member(3, "Ana")))
+    frames = (joined, Hidden(6), EventFrame(7, MemberAway(3)))
+    wire = encode(Batch(frames))
+    assert wire == b"\x94\x50" + b"".join(encode(f) for f in frames)
+    assert msgpack.unpackb(wire) == [80, [40, 5, [3, "Ana", 0, 0]], [6, 6], [42, 7, 3]]
+    assert decode(wire) == Batch(frames)
+
+
+@settings(max_examples=50)
+@given(st.integers(min_value=0, max_value=70_000))
+def test_batch_joins_encoded_frames_as_encode_would(n: int) -> None:
+    """Array headers of every size: fixarray, array 16 and array 32."""
+    one = encode(Hidden(1))
+    assert batch([one] * n) == msgpack.packb([80, *([[6, 1]] * n)])
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        [80, [6, 1]],  # A batch in a batch.
+        [11, 7],  # A command.
+        [3, 1, 2, "t", "e", 0, False],  # A Welcome.
+        "not a frame",
+    ],
+)
+def test_a_batch_holds_only_event_frames_and_hiddens(inner: Any) -> None:
+    with pytest.raises(DecodeError):
+        decode(msgpack.packb([80, [6, 1], inner]))

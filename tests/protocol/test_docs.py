@@ -47,7 +47,8 @@ def _row(cls: type) -> list[str]:
 @pytest.mark.parametrize("cls", MESSAGES, ids=lambda c: c.__name__)
 def test_the_wire_form_in_the_docs_is_the_dataclass(cls: type) -> None:
     head = ["ref"] if cls in COMMAND_TYPES else ["seq"] if cls in EVENT_TYPES else []
-    expected = ", ".join([str(cls.TAG), *head, *_names(cls)])  # type: ignore[attr-defined]
+    fields = ["frame, frame, …"] if cls is messages.Batch else _names(cls)  # Each item a frame.
+    expected = ", ".join([str(cls.TAG), *head, *fields])  # type: ignore[attr-defined]
     assert _row(cls)[0] == f"`[{expected}]`"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from websockets.asyncio.client import ClientConnection
 
+from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.handover import split
 from circle_room.protocol.messages import (
@@ -38,6 +39,9 @@ from tests.server.support import (
     raw_greeting,
     settle,
 )
+
+NEWEST = PROTOCOL_VERSIONS[-1]
+"""The version that takes a hand-over as one frame (2 until it was retired)."""
 
 
 @dataclass
@@ -95,8 +99,8 @@ async def test_each_version_gets_its_own_form_of_the_same_meeting(
     ana = await join(relay.url, "Ana")
     ben = await join(relay.url, "Ben")
     old = await RawListener.join(relay.url, "Old", 1, gapless=False)
-    new = await RawListener.join(relay.url, "New", 2, gapless=False)
-    every = await RawListener.join(relay.url, "Every", 2, gapless=True)
+    new = await RawListener.join(relay.url, "New", NEWEST, gapless=False)
+    every = await RawListener.join(relay.url, "Every", NEWEST, gapless=True)
     listeners = (old, new, every)
     await ana.client.raise_hand()
     await all_see([fran, ana], lambda p: p.state.holder == ana.id, "Ana holds the stick")

@@ -26,10 +26,12 @@ from circle_room.protocol.handoff import FRESH_EPOCH
 from circle_room.protocol.handover import split
 from circle_room.protocol.keepalive import CLIENT, quiet_link
 from circle_room.protocol.messages import (
+    Batch,
     Command,
     CommandFrame,
     Error,
     EventFrame,
+    Frame,
     Greeting,
     HandOver,
     Hidden,
@@ -269,6 +271,11 @@ class CircleClient(Commands):
             frame = decode(data)
         except DecodeError:
             return  # A newer relay's message we cannot read; nothing to apply.
+        # A Batch is its frames, one after another, exactly as if they had come so.
+        for one in frame.frames if isinstance(frame, Batch) else (frame,):
+            self._take(one)
+
+    def _take(self, frame: Frame) -> None:
         if isinstance(frame, EventFrame):
             self._fold(frame)
         elif isinstance(frame, HandOver):
