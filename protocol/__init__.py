@@ -6,12 +6,16 @@ terminal client, bots and benchmarks all share one definition of a room.
 
 from __future__ import annotations
 
-PROTOCOL_VERSIONS: tuple[int, ...] = (1, 2)
+PROTOCOL_VERSIONS: tuple[int, ...] = (1, 3)
 """Versions of the wire protocol this code speaks, oldest first.
 
-Version 2 is version 1 plus ``HandOver`` frames and a ``MeTooCount`` that
-reaches only those who show it (docs/protocol.md, "Version history").
+Version 3 is version 1 plus compact frames for a listener (``HandOver``,
+``Said``) and a ``MeTooCount`` that reaches only those who show it; version 2
+was retired before any release (docs/protocol.md, "Version history").
 """
 
-HAND_OVERS = 2
+HAND_OVERS = 3
 """The first version whose connections take a hand-over as one ``HandOver`` frame."""
+
+COMPACT = 3
+"""The first version whose connections take a share as ``Said``, without what they know."""

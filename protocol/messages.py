@@ -60,6 +60,7 @@ from circle_room.protocol.control import (
     Hidden,
     HiddenRun,
     Resume,
+    Said,
     Snapshot,
     Welcome,
 )
@@ -143,6 +144,7 @@ __all__ = [
     "RoleChanged",
     "RoundEnded",
     "RoundStarted",
+    "Said",
     "SendSignal",
     "SettingsChanged",
     "Share",
@@ -186,6 +188,7 @@ Frame = (
     | Hidden
     | HandOver
     | HiddenRun
+    | Said
     | CommandFrame
     | EventFrame
 )

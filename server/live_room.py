@@ -120,6 +120,9 @@ class LiveRoom:
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._sharing = Sharing(config.shared_deflate_above)
         """Whether the room is large enough to deflate each event once for all."""
+        self._told = self.core.state
+        """The room as the changes performed so far left it: what every client holds
+        (``server.versions`` leaves out of a frame what they know)."""
         if snapshot is not None:
             self._perform(self.core.restore(snapshot, clock()))
 
@@ -267,7 +270,9 @@ class LiveRoom:
 
     def _perform(self, effects: Iterable[Effect]) -> None:
         behind: set[Feed] = set()
-        for effect in for_versions(list(effects)):
+        # Taken first: a change performed from within this one starts where this one ends.
+        told, self._told = self._told, self.core.state
+        for effect in for_versions(list(effects), told):
             if isinstance(effect, Deliver):
                 readers = effect.readers
                 if effect.gapless_only:

@@ -24,8 +24,10 @@ from circle_room.protocol.messages import (
     EventFrame,
     Frame,
     Greeting,
+    HandOver,
     Hello,
     Resume,
+    Said,
     Share,
     Shared,
     Welcome,
@@ -70,15 +72,18 @@ class RawMember:
             self._changed.set()
 
     def shares(self) -> list[str]:
-        return [
-            f.event.text
-            for f in self.frames
-            if isinstance(f, EventFrame) and isinstance(f.event, Shared)
-        ]
+        """The share texts read: a ``Said`` (version 3) is a share's text alone."""
+        texts = []
+        for f in self.frames:
+            if isinstance(f, Said):
+                texts.append(f.text)
+            elif isinstance(f, EventFrame) and isinstance(f.event, Shared):
+                texts.append(f.event.text)
+        return texts
 
     @property
     def seq(self) -> int:
-        seqs = [f.seq for f in self.frames if isinstance(f, EventFrame)]
+        seqs = [f.seq for f in self.frames if isinstance(f, (EventFrame, Said, HandOver))]
         return max(seqs, default=self.welcome.seq)
 
     async def wait(self, predicate: Callable[[], bool], what: str) -> None:
