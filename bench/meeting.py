@@ -63,7 +63,7 @@ from circle_room.tui.client.trust import dial
 
 ROOM = "meeting"
 UNLIMITED = Rate(10_000, 10_000)
-DEFLATE = {"wbits": -12, "memLevel": 5, "level": 6}
+DEFLATE = {"wbits": -13, "memLevel": 5, "level": 6}
 """The relay's permessage-deflate settings (``server.relay``), for the offline JSON figure."""
 TCP_IP_HEADERS = 52
 """Bytes of IPv4 + TCP headers (with timestamps) on each segment."""

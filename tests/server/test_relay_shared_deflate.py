@@ -155,7 +155,7 @@ async def test_every_member_reads_every_frame_as_the_room_grows_and_shrinks(
 
     before = cache.deflates
     await share("now the room is large, and me too", everyone)
-    # Once per window size (12 bits, and carol's 10), however many read it.
+    # Once per window size (13 bits, and carol's 10), however many read it.
     assert cache.deflates - before == 2
     await alice.client.me_too()  # A private frame between shared ones.
     await carol.ws.send(encode(CommandFrame(7, Share("not holding the stick"))))
