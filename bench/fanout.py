@@ -42,9 +42,9 @@ from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.messages import (
     CommandFrame,
-    EventFrame,
     Greeting,
     Hello,
+    Said,
     Share,
     Shared,
     StickGiven,
@@ -104,7 +104,8 @@ class Speaker:
         text = share_text(index, time.time())
         if self.kind == "circle":
             return encode(CommandFrame(index + 2, Share(text)))
-        return encode(EventFrame(1000 + index, Shared(1, 1, text)))
+        # What Circle's relay sends a version-3 listener for a share.
+        return encode(Said(1000 + index, text))
 
     async def paced(self, n: int, rate: float) -> float:
         start = time.monotonic() + 0.05

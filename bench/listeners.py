@@ -41,9 +41,19 @@ from relay_bench import parse_share
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.messages import CommandFrame, Greeting, Hello, Leave, Shared, Welcome
+from circle_room.protocol.messages import (
+    CommandFrame,
+    Greeting,
+    Hello,
+    Leave,
+    Said,
+    Shared,
+    Welcome,
+)
 
 TAG_SHARED = Shared.TAG
+TEXT_AT = {Shared.TAG: 4, Said.TAG: 2}
+"""Where a share's text is in each frame that carries one: ``Shared``, and ``Said`` (version 3)."""
 BINARY, CLOSE, PING, PONG = 0x2, 0x8, 0x9, 0xA
 BATCH = 0.2
 """Seconds between two reads of a member that is not a probe."""
@@ -168,13 +178,13 @@ class Member(asyncio.Protocol):
             else:
                 self.joined.set_exception(RuntimeError(repr(decode(frame))[:300]))
             return
-        if frame[1] != TAG_SHARED:
+        if frame[1] not in TEXT_AT:
             return
         tally = self.tally
         tally.delivered.value += 1
         tally.shared += 1
         if self.probe and tally.timing.value:
-            sent, index = parse_share(msgpack.unpackb(frame)[4])
+            sent, index = parse_share(msgpack.unpackb(frame)[TEXT_AT[frame[1]]])
             tally.latencies.append(time.time() - sent)
             if index <= self.last:
                 tally.out_of_order += 1

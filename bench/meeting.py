@@ -38,7 +38,7 @@ from websockets.asyncio.client import ClientConnection
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.handover import split
+from circle_room.protocol.handover import expand, split
 from circle_room.protocol.messages import (
     EventFrame,
     Frame,
@@ -48,9 +48,11 @@ from circle_room.protocol.messages import (
     Hidden,
     LowerHand,
     MeToo,
+    Said,
     Welcome,
 )
-from circle_room.protocol.model import SignalKind
+from circle_room.protocol.model import RoomState, SignalKind
+from circle_room.protocol.room import apply
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
@@ -61,7 +63,7 @@ from circle_room.tui.client.trust import dial
 
 ROOM = "meeting"
 UNLIMITED = Rate(10_000, 10_000)
-DEFLATE = {"wbits": -12, "memLevel": 5, "level": 6}
+DEFLATE = {"wbits": -13, "memLevel": 5, "level": 6}
 """The relay's permessage-deflate settings (``server.relay``), for the offline JSON figure."""
 TCP_IP_HEADERS = 52
 """Bytes of IPv4 + TCP headers (with timestamps) on each segment."""
@@ -91,10 +93,16 @@ def as_json(frame: EventFrame) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=list).encode()
 
 
-def event_frames(frame: Frame) -> list[EventFrame]:
-    """The events a frame carries: one, two for a ``HandOver``, none for the rest."""
+def event_frames(frame: Frame, room: RoomState) -> list[EventFrame]:
+    """The events a frame carries for a listener whose room is ``room``.
+
+    One, two for a ``HandOver``, none for the rest.
+    """
     if isinstance(frame, HandOver):
-        return list(split(frame))
+        return list(split(frame, room) or ())
+    if isinstance(frame, Said):
+        shared = expand(frame, room)
+        return [shared] if shared is not None else []
     return [frame] if isinstance(frame, EventFrame) else []
 
 
@@ -112,7 +120,10 @@ class Listener:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.frames: list[bytes] = []
+        self.events: list[EventFrame] = []
+        """Every event received, compact frames expanded."""
         self.seq = 0
+        self.room = RoomState()
         self._changed = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._read())
 
@@ -128,6 +139,7 @@ class Listener:
         assert isinstance(welcome, Welcome), welcome
         listener = cls(ws)
         listener.seq = welcome.seq
+        listener.room = welcome.state or RoomState()
         return listener
 
     @property
@@ -139,8 +151,10 @@ class Listener:
             assert isinstance(data, bytes)
             self.frames.append(data)
             frame = decode(data)
-            for event in event_frames(frame):
+            for event in event_frames(frame, self.room):
                 self.seq = event.seq
+                self.room = apply(self.room, event.event)
+                self.events.append(event)
             if isinstance(frame, Hidden):
                 self.seq = frame.seq
             self._changed.set()
@@ -237,12 +251,13 @@ async def circle_meeting(
         lee = await Listener.join(url, compression, version, gapless)
         await fran.wait_until(lambda c: len(c.state.members) == len(clients) + 1, 30)
         start = counts(*lee.socket)
-        first_frame = len(lee.frames)
+        first_frame, first_event = len(lee.frames), len(lee.events)
         for step in steps:
             await _step(clients, step)
         await lee.wait_seq(fran.seq)
         end = counts(*lee.socket)
         frames = lee.frames[first_frame:]
+        event_list = lee.events[first_event:]
     finally:
         # The relay first: members who drop while it runs are given a grace
         # period, whose timer would outlive this function and the store.
@@ -275,7 +290,7 @@ async def circle_meeting(
         "frames": len(frames),
         "frames_by_kind": dict(by_kind),
         "payload_bytes_by_kind": dict(bytes_by_kind),
-        "_event_frames": [e for f in events for e in event_frames(f)],
+        "_event_frames": event_list,
     }
 
 
@@ -345,7 +360,7 @@ async def run(irc_binary: str | None, steps: list[Step] | None = None) -> dict[s
         if not compression:
             result["json"] = json_figures(frames)
     # A listener asking for every seq (as the reference client does), version 1
-    # (what a listener got before version 2), and both versions over TLS.
+    # (what a listener got before versions 2 and 3), and both versions over TLS.
     variants = {
         "circle_deflate_gapless": {"gapless": True},
         "circle_v1_deflate": {"version": 1},

@@ -77,6 +77,7 @@ from circle_room.protocol.messages import (
     Hello,
     MemberLeft,
     Resume,
+    Said,
     Share,
     Shared,
     TakeStick,
@@ -167,15 +168,19 @@ class Member:
             async for data in ws:
                 now = time.time()
                 frame = decode(data)  # type: ignore[arg-type]
-                if not isinstance(frame, EventFrame):
+                if not isinstance(frame, (EventFrame, Said)):
                     continue
                 self.events.append((now, frame.seq))
                 self.last = max(self.last, frame.seq)
-                if isinstance(frame.event, MemberLeft):
+                if isinstance(frame, EventFrame) and isinstance(frame.event, MemberLeft):
                     self.left += 1
-                if isinstance(frame.event, Shared):
-                    self.texts.append(frame.event.text)
-                    self.latency.append(now - float(frame.event.text.split()[0]))
+                # A share said live comes as a ``Said`` (version 3), in a replay as a ``Shared``.
+                text = frame.text if isinstance(frame, Said) else None
+                if isinstance(frame, EventFrame) and isinstance(frame.event, Shared):
+                    text = frame.event.text
+                if text is not None:
+                    self.texts.append(text)
+                    self.latency.append(now - float(text.split()[0]))
         self.dropped.set()
 
     async def send(self, ref: int, command: Any) -> None:

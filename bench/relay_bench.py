@@ -49,6 +49,7 @@ from circle_room.protocol.messages import (
     EventFrame,
     Greeting,
     Hello,
+    Said,
     Share,
     Shared,
     StickGiven,
@@ -63,6 +64,8 @@ ROOM = "bench"
 VERSION = PROTOCOL_VERSIONS[-1]
 
 TAG_SHARED = Shared.TAG
+TEXT_AT = {Shared.TAG: 4, Said.TAG: 2}
+"""Where a share's text is in each frame that carries one: ``Shared``, and ``Said`` (version 3)."""
 TAG_STICK_GIVEN = StickGiven.TAG
 TAG_WELCOME = Welcome.TAG
 TAG_ERROR = 4
@@ -377,9 +380,9 @@ async def _listeners(
         with contextlib.suppress(Exception):
             async for data in ws:
                 tag = data[1]  # [tag, ...] as a fixarray: the tag is the second byte
-                if tag == TAG_SHARED:
+                if tag in TEXT_AT:
                     now = time.time()
-                    sent, index = parse_share(msgpack.unpackb(data)[4])
+                    sent, index = parse_share(msgpack.unpackb(data)[TEXT_AT[tag]])
                     latencies.append(now - sent)
                     tally.shared += 1
                     tally.shared_bytes += len(data)
@@ -458,7 +461,7 @@ class Speaker:
         with contextlib.suppress(Exception):
             async for data in self.ws:
                 tag = data[1]
-                if tag == TAG_SHARED:
+                if tag in TEXT_AT:
                     self.echoes += 1
                 elif tag == TAG_STICK_GIVEN:
                     self.holding.set()

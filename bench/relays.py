@@ -28,7 +28,7 @@ HOST = "127.0.0.1"
 def relay_deflate() -> ServerPerMessageDeflateFactory:
     """Circle's relay settings (``server.relay``), given to the bare relay as well."""
     return ServerPerMessageDeflateFactory(
-        server_max_window_bits=12,
+        server_max_window_bits=13,
         client_max_window_bits=12,
         compress_settings={"memLevel": 5, "level": 6},
     )

@@ -130,7 +130,7 @@ def meeting_section(meeting: dict[str, Any]) -> list[str]:
             "measured",
         ),
     ]
-    # Results from before the version-2 and TLS rows existed lack them.
+    # Results from before the version-1 and TLS rows existed lack them.
     for key, name in (
         ("circle_deflate_gapless", "Circle, deflate, asking for every seq (the reference client)"),
         ("circle_v1_deflate", "Circle, deflate, protocol version 1 (before)"),
@@ -179,7 +179,7 @@ def meeting_section(meeting: dict[str, Any]) -> list[str]:
         "(TCP payload received, from after everyone joined to the last event). The facilitator "
         "marks the floor with voice in IRC; hands and me-too are channel messages; the signal "
         f"a private message; the pause a notice.{irc_note} Circle's listener speaks protocol "
-        "version 2 (as the reference client does) unless the row says version 1; over plain "
+        "version 3 (as the reference client does) unless the row says version 1; over plain "
         "ws:// (as IRC) unless it says TLS, where the bytes include every TLS record's overhead.",
         "",
         *_table(

@@ -9,12 +9,17 @@ from __future__ import annotations
 PROTOCOL_VERSIONS: tuple[int, ...] = (1, 3)
 """Versions of the wire protocol this code speaks, oldest first.
 
-Version 2 is version 1 plus ``HandOver`` frames and a ``MeTooCount`` that
-reaches only those who show it (docs/protocol.md, "Version history").
+Version 3 is version 1 plus compact frames for a listener (``HandOver``,
+``Said``), a ``MeTooCount`` that reaches only those who show it, and a large
+room's presence events held for a moment and sent as one ``Batch``; version 2
+was retired before any release (docs/protocol.md, "Version history").
 """
 
-HAND_OVERS = 2
+HAND_OVERS = 3
 """The first version whose connections take a hand-over as one ``HandOver`` frame."""
+
+COMPACT = 3
+"""The first version whose connections take a share as ``Said``, without what they know."""
 
 BATCHES = 3
 """The first version whose connections take a large room's presence events, held

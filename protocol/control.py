@@ -166,39 +166,38 @@ class Hidden:
 
 @dataclass(frozen=True)
 class HandOver:
-    """Relay -> client, protocol version 2 only: a hand-over's two events in one frame.
+    """Relay -> client, protocol version 3 only: a hand-over's two events in one frame.
 
     Stands for ``StickReleased`` at ``seq - 1`` followed by ``StickGiven`` at
     ``seq``, both at relay time ``at``: apply both, in that order
     (``protocol.handover.split`` makes the two event frames). One frame in
     place of two, with the time once, because a yield that hands the stick
     straight on is the commonest moment of a meeting after a share.
+
+    What the receiver's room already holds is left out: the released member
+    and turn are the holder and the id of its current turn, and the new turn's
+    id is its ``next_turn_id``. The relay sends this frame only when that is so.
     """
 
     TAG: ClassVar[int] = 7
     seq: int
     """The seq of the ``StickGiven``; the ``StickReleased`` has the one before."""
-    released: int
-    """Who held the stick (``StickReleased.member_id``)."""
-    released_turn: int
-    """The turn that ended (``StickReleased.turn_id``)."""
-    reason: Release
-    """Why it ended (``StickReleased.reason``)."""
     member_id: int
     """Who holds it now (``StickGiven.member_id``)."""
-    turn_id: int
-    """The turn that begins (``StickGiven.turn_id``)."""
+    reason: Release
+    """Why the last turn ended (``StickReleased.reason``)."""
     via: Via
     """``StickGiven.via``."""
-    at: float
-    """Relay time of both events."""
+    at: int
+    """Relay time of both events in whole seconds (rounded down): a float64 is nine
+    bytes no compressor shortens, and a share clock needs no finer time."""
     by: int | None = None
     """``StickGiven.by``: the facilitator who gave it, when ``via`` is ``FACILITATOR``."""
 
 
 @dataclass(frozen=True)
 class HiddenRun:
-    """Relay -> client, protocol version 2 only: like ``Hidden``, for several seqs in a row.
+    """Relay -> client, protocol version 3 only: like ``Hidden``, for several seqs in a row.
 
     Events ``seq - span + 1`` to ``seq`` happened but are not for you: the
     private events of one moment (a "me too" and its count) in one frame.
@@ -212,7 +211,23 @@ class HiddenRun:
     """How many seqs it stands in for, ending at ``seq``."""
 
 
-Control = Greeting | Hello | Welcome | Error | Snapshot | Hidden | HandOver | HiddenRun
+@dataclass(frozen=True)
+class Said:
+    """Relay -> client, protocol version 3 only: a ``Shared`` with only what is new in it.
+
+    Stands for ``Shared`` at ``seq`` by the holder of the receiver's current
+    turn, in that turn: only the holder shares, and only in their own turn, so
+    the rest is known (``protocol.handover.expand`` makes the event frame).
+    """
+
+    TAG: ClassVar[int] = 9
+    seq: int
+    """The seq of the ``Shared``."""
+    text: str
+    """``Shared.text``."""
+
+
+Control = Greeting | Hello | Welcome | Error | Snapshot | Hidden | HandOver | HiddenRun | Said
 CONTROL_TYPES: tuple[type, ...] = (
     Greeting,
     Hello,
@@ -222,4 +237,5 @@ CONTROL_TYPES: tuple[type, ...] = (
     Hidden,
     HandOver,
     HiddenRun,
+    Said,
 )

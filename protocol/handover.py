@@ -1,22 +1,32 @@
-"""A hand-over as one frame (protocol version 2) and back as its two events.
+"""Compact frames (protocol version 3) and back as the events they stand for.
 
-The room's log, its seqs and ``apply`` know only ``StickReleased`` and
-``StickGiven``: ``HandOver`` is a way to send the pair, not a new event. So
-every node, replay and version-1 client sees the same two events, and a
-version-2 client folds exactly what it would have folded from two frames.
+The room's log, its seqs and ``apply`` know only ``StickReleased``,
+``StickGiven`` and ``Shared``: ``HandOver`` and ``Said`` are ways to send
+them, not new events. So every node, replay and version-1 client sees the
+same events, and a version-3 client folds exactly what it would have folded
+from the full frames.
+
+Both leave out what the receiver's room already holds (its current turn and
+its ``next_turn_id``), so both directions take that room: ``join`` and
+``said`` return None when the events do not match it, and the relay then
+sends the full frames.
 """
 
 from __future__ import annotations
 
-from circle_room.protocol.control import HandOver
-from circle_room.protocol.events import StickGiven, StickReleased
+import math
+
+from circle_room.protocol.control import HandOver, Said
+from circle_room.protocol.events import Shared, StickGiven, StickReleased
 from circle_room.protocol.messages import EventFrame
+from circle_room.protocol.model import RoomState
 
 
-def join(released: EventFrame, given: EventFrame) -> HandOver | None:
-    """The two frames as one, or None unless they are one moment's hand-over.
+def join(released: EventFrame, given: EventFrame, room: RoomState) -> HandOver | None:
+    """The two frames as one for a receiver whose room is ``room``, else None.
 
-    That is: a ``StickReleased`` followed at the next seq by a ``StickGiven``
+    That is: a ``StickReleased`` of ``room``'s current turn by its holder,
+    followed at the next seq by a ``StickGiven`` of turn ``room.next_turn_id``
     with the same relay time.
     """
     old, new = released.event, given.event
@@ -24,21 +34,45 @@ def join(released: EventFrame, given: EventFrame) -> HandOver | None:
         return None
     if given.seq != released.seq + 1 or old.at != new.at:
         return None
-    return HandOver(
-        seq=given.seq,
-        released=old.member_id,
-        released_turn=old.turn_id,
-        reason=old.reason,
-        member_id=new.member_id,
-        turn_id=new.turn_id,
-        via=new.via,
-        at=new.at,
-        by=new.by,
-    )
+    turn = room.turn
+    if turn is None or (turn.holder, turn.id) != (old.member_id, old.turn_id):
+        return None
+    if new.turn_id != room.next_turn_id:
+        return None
+    return HandOver(given.seq, new.member_id, old.reason, new.via, math.floor(new.at), new.by)
 
 
-def split(frame: HandOver) -> tuple[EventFrame, EventFrame]:
-    """The ``StickReleased`` and ``StickGiven`` that ``frame`` stands for, in order."""
-    released = StickReleased(frame.released, frame.released_turn, frame.reason, frame.at)
-    given = StickGiven(frame.member_id, frame.turn_id, frame.via, frame.at, frame.by)
+def split(frame: HandOver, room: RoomState) -> tuple[EventFrame, EventFrame] | None:
+    """The ``StickReleased`` and ``StickGiven`` that ``frame`` stands for in ``room``, in order.
+
+    None if ``room`` has no current turn: the frame is not for this room.
+    """
+    turn = room.turn
+    if turn is None:
+        return None
+    at = float(frame.at)
+    released = StickReleased(turn.holder, turn.id, frame.reason, at)
+    given = StickGiven(frame.member_id, room.next_turn_id, frame.via, at, frame.by)
     return EventFrame(frame.seq - 1, released), EventFrame(frame.seq, given)
+
+
+def said(shared: EventFrame, room: RoomState) -> Said | None:
+    """``shared`` as a ``Said`` for a receiver whose room is ``room``, else None.
+
+    That is: a ``Shared`` by the holder of ``room``'s current turn, in that turn.
+    """
+    event = shared.event
+    if not isinstance(event, Shared):
+        return None
+    turn = room.turn
+    if turn is None or (turn.holder, turn.id) != (event.member_id, event.turn_id):
+        return None
+    return Said(shared.seq, event.text)
+
+
+def expand(frame: Said, room: RoomState) -> EventFrame | None:
+    """The ``Shared`` that ``frame`` stands for in ``room``; None if it has no current turn."""
+    turn = room.turn
+    if turn is None:
+        return None
+    return EventFrame(frame.seq, Shared(turn.id, turn.holder, frame.text))

@@ -64,6 +64,7 @@ from circle_room.protocol.control import (
     Hidden,
     HiddenRun,
     Resume,
+    Said,
     Snapshot,
     Welcome,
 )
@@ -148,6 +149,7 @@ __all__ = [
     "RoleChanged",
     "RoundEnded",
     "RoundStarted",
+    "Said",
     "SendSignal",
     "SettingsChanged",
     "Share",
@@ -210,6 +212,7 @@ Frame = (
     | HandOver
     | HiddenRun
     | Batch
+    | Said
     | CommandFrame
     | EventFrame
 )

@@ -123,6 +123,8 @@ class LiveRoom:
         """Whether the room is large enough to deflate each event once for all."""
         self._held = Holding(config, self._links.values, self._drop_behind)
         """A large room's presence events, held for a moment (``server.holding``)."""
+        self._told = self.core.state
+        """The room as performed so far: what clients hold, left out of compact frames."""
         if snapshot is not None:
             self._perform(self.core.restore(snapshot, clock()))
 
@@ -272,7 +274,9 @@ class LiveRoom:
 
     def _perform(self, effects: Iterable[Effect]) -> None:
         behind: set[Feed] = set()
-        for effect in for_versions(list(effects)):
+        # Taken first: a change performed from within this one starts where this one ends.
+        told, self._told = self._told, self.core.state
+        for effect in for_versions(list(effects), told):
             if isinstance(effect, Deliver):
                 feeds = self._feeds(effect)
                 # Its readers are fixed now: whoever is linked later has it in their
@@ -286,8 +290,7 @@ class LiveRoom:
                 # everyone is told, and the next save that works holds it too.
                 self._saver.save(effect)
             elif isinstance(effect, Attach):
-                if effect.replay:
-                    # The replay comes from the log, which holds what is held already.
+                if effect.replay:  # From the log, which has what is held already.
                     behind.update(self._held.flush())
                 self._attach(effect)
             elif isinstance(effect, Close):
@@ -307,8 +310,7 @@ class LiveRoom:
                 self._versions.pop(effect.member_id, None)
                 self._cancel_grace(effect.member_id)
                 self._intakes.pop(effect.member_id, None)
-                reason = effect.reason.name
-                log.info("room %s: #%d left (%s)", self.name, effect.member_id, reason)
+                log.info("room %s: #%d left (%s)", self.name, effect.member_id, effect.reason.name)
         self._drop_behind(behind)
         self._sharing.fit(len(self._links))
 

@@ -129,6 +129,7 @@ class NodeRoom(LiveRoom):
         if snap is not None:
             _load(core, snap)
         self.core = core
+        self._told = core.state  # Clients seated from here on get this room.
         await self._catch_up()
 
     async def _catch_up(self) -> None:

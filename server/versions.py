@@ -1,22 +1,27 @@
 """What each protocol version receives of a change: its deliveries, narrowed by version.
 
 The room core encodes each event once and returns one ``Deliver`` per event
-and audience, as version 2 has it (docs/protocol.md, "Version history"). Two
-things differ for a version-1 connection, and ``for_versions`` rewrites a
-change's effects for them; every frame is still encoded once for all its
-readers:
+and audience, as version 3 has it (docs/protocol.md, "Version history"). A
+few things differ between versions, and ``for_versions`` rewrites a change's
+effects for them; every form of a frame is still encoded once for all its
+readers, never once per connection:
 
-- a hand-over (``StickReleased`` then ``StickGiven``, one moment): version 2
-  takes it as one ``HandOver`` frame (``protocol.handover``), version 1 as the
-  two event frames;
+- a hand-over (``StickReleased`` then ``StickGiven``, one moment): version 3
+  takes it as one compact ``HandOver`` frame (``protocol.handover``), version
+  1 as the two event frames;
+- a ``Shared``: version 3 takes it as ``Said``, the text without the turn and
+  the member its room already knows;
 - ``MeTooCount``, whose audience is the speaker and the facilitators
   (``server.audience``): version 1 sent it to everyone admitted, so a
-  version-1 connection still gets it where version 2 gets a ``Hidden``;
-- two private events in a row (a "me too" and its count): a version-2
+  version-1 connection still gets it where version 3 gets a ``Hidden``;
+- two private events in a row (a "me too" and its count): a version-3
   connection that asked for every seq and may see neither gets one
   ``HiddenRun`` in place of two ``Hidden``s.
 
-It decodes only those kinds of frame, found by their tag.
+The compact forms leave out what every reader's room holds, so
+``for_versions`` takes the room as the change found it and follows its turn
+through the change. It decodes only the kinds of frame above and those that
+end a turn, found by their tag.
 """
 
 from __future__ import annotations
@@ -24,16 +29,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from circle_room.protocol import HAND_OVERS, PROTOCOL_VERSIONS
+from circle_room.protocol import COMPACT, HAND_OVERS, PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.handover import join
-from circle_room.protocol.messages import EventFrame, Hidden, HiddenRun, MeTooCount, StickReleased
+from circle_room.protocol.handover import join, said
+from circle_room.protocol.messages import (
+    EventFrame,
+    Hidden,
+    HiddenRun,
+    MemberLeft,
+    MeTooCount,
+    Shared,
+    StickGiven,
+    StickReleased,
+)
+from circle_room.protocol.model import RoomState
+from circle_room.protocol.room import apply
 from circle_room.server.effects import Deliver, Effect
 
 OLD = frozenset(v for v in PROTOCOL_VERSIONS if v < HAND_OVERS)
 """Versions that take every event as its own frame, and every ``MeTooCount``."""
 NEW = frozenset(v for v in PROTOCOL_VERSIONS if v >= HAND_OVERS)
+# One version brought both; were they ever apart, ``Said`` would need sets of its own.
+assert frozenset(v for v in PROTOCOL_VERSIONS if v >= COMPACT) == NEW
 COUNT = MeTooCount.TAG
+_TURNS = frozenset({StickGiven.TAG, StickReleased.TAG, MemberLeft.TAG})
+"""Events that may change a room's current turn or its next turn id."""
 
 
 def tag_of(data: bytes) -> int | None:
@@ -44,8 +64,12 @@ def tag_of(data: bytes) -> int | None:
     return data[1]
 
 
-def for_versions(effects: Sequence[Effect]) -> list[Effect]:
-    """``effects`` with each delivery in the form each version reads."""
+def for_versions(effects: Sequence[Effect], room: RoomState) -> list[Effect]:
+    """``effects`` with each delivery in the form each version reads.
+
+    ``room`` is the room as it was before the change: what every reader's
+    client holds (for its current turn and ``next_turn_id``).
+    """
     out: list[Effect] = []
     i = 0
     while i < len(effects):
@@ -53,11 +77,20 @@ def for_versions(effects: Sequence[Effect]) -> list[Effect]:
         following = effects[i + 1] if i + 1 < len(effects) else None
         tag = _tag(effect)
         if tag == StickReleased.TAG and following is not None:
-            joined = _hand_over(effect, following)
+            joined = _hand_over(effect, following, room)
             if joined is not None:
-                out += joined
+                out += joined[0]
+                room = _turned(_turned(room, joined[1]), joined[2])
                 i += 2
                 continue
+        if tag in _TURNS:
+            assert isinstance(effect, Deliver)
+            room = _turned(room, _event_frame(effect))
+        elif tag == Shared.TAG:
+            assert isinstance(effect, Deliver)
+            out += _said(effect, room)
+            i += 1
+            continue
         elif tag == COUNT and _is_hidden(following):
             # Everyone else hears only that the seq is taken; version 1 hears the count.
             assert isinstance(effect, Deliver) and isinstance(following, Deliver)
@@ -133,20 +166,54 @@ def _is_hidden(effect: Effect | None) -> bool:
     )
 
 
-def _hand_over(released: Effect, given: Effect) -> list[Effect] | None:
+def _event_frame(effect: Deliver) -> EventFrame | None:
+    frame = decode(effect.data)
+    return frame if isinstance(frame, EventFrame) else None
+
+
+def _turned(room: RoomState, frame: EventFrame | None) -> RoomState:
+    """``room`` after ``frame``, as far as its turn and next turn id go."""
+    if frame is None:
+        return room
+    event = frame.event
+    if isinstance(event, MemberLeft):
+        # Not ``apply``: copying the members for every leave is not needed here.
+        if room.turn is not None and room.turn.holder == event.member_id:
+            return replace(room, turn=None)
+        return room
+    if isinstance(event, (StickGiven, StickReleased)):
+        return apply(room, event)
+    return room
+
+
+def _said(shared: Deliver, room: RoomState) -> list[Effect]:
+    frame = _event_frame(shared)
+    compact = None if frame is None else said(frame, room)
+    if compact is None:
+        return [shared]
+    return [
+        replace(shared, versions=OLD),
+        Deliver(shared.readers, encode(compact), versions=NEW),
+    ]
+
+
+def _hand_over(
+    released: Effect, given: Effect, room: RoomState
+) -> tuple[list[Effect], EventFrame, EventFrame] | None:
     if _tag(given) is None:
         return None
     assert isinstance(released, Deliver) and isinstance(given, Deliver)
     if given.readers != released.readers:
         return None
-    first, second = decode(released.data), decode(given.data)
-    if not isinstance(first, EventFrame) or not isinstance(second, EventFrame):
+    first, second = _event_frame(released), _event_frame(given)
+    if first is None or second is None:
         return None
-    frame = join(first, second)
+    frame = join(first, second, room)
     if frame is None:
         return None
-    return [
+    effects: list[Effect] = [
         replace(released, versions=OLD),
         replace(given, versions=OLD),
         Deliver(released.readers, encode(frame), versions=NEW),
     ]
+    return effects, first, second

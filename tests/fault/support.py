@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import re
 import statistics
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import asyncssh
 
 from circle_room.protocol.codec import decode
-from circle_room.protocol.messages import Event, EventFrame
+from circle_room.protocol.messages import Event, EventFrame, StickGiven, StickReleased
 from circle_room.server.config import RelayConfig
 from circle_room.server.live_room import LiveRoom
 from circle_room.tui.client.connection import CircleClient
@@ -303,6 +304,26 @@ def expected_events(room: LiveRoom, member_id: int, after: int) -> list[tuple[in
             frame = decode(entry.data)
             assert isinstance(frame, EventFrame)
             out.append((entry.seq, frame.event))
+    return out
+
+
+def as_logged(
+    got: list[tuple[int, Event]], want: list[tuple[int, Event]]
+) -> list[tuple[int, Event]]:
+    """``got`` with each hand-over's time as the log has it, where it is that time rounded down.
+
+    A version-3 client gets a hand-over as one ``HandOver`` frame whose time is
+    in whole seconds; nothing else may differ from the log.
+    """
+    logged = dict(want)
+    out: list[tuple[int, Event]] = []
+    for seq, event in got:
+        there = logged.get(seq)
+        if isinstance(event, (StickReleased, StickGiven)) and type(there) is type(event):
+            assert isinstance(there, (StickReleased, StickGiven))
+            if event == replace(there, at=float(math.floor(there.at))):
+                event = there
+        out.append((seq, event))
     return out
 
 

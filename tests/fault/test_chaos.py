@@ -25,7 +25,14 @@ from circle_room.protocol.model import Role, SignalKind
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.tui.client.connection import Resynced, Status, StatusChanged
 from tests.fault.chaos import ChaosProxy
-from tests.fault.support import expected_events, latest_seq, relay_url, report, start_relay
+from tests.fault.support import (
+    as_logged,
+    expected_events,
+    latest_seq,
+    relay_url,
+    report,
+    start_relay,
+)
 from tests.server.support import JoinFn, MakeRelay, Peer, all_see, assert_same_room
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
@@ -192,8 +199,8 @@ async def test_drops_stalls_and_resets_lose_duplicate_and_reorder_nothing(
 
     lost = duplicated = reordered = checked = 0
     for peer in everyone:
-        got = [(u.seq, u.event) for u in peer.received()]
         want = expected_events(room, peer.id, joined_at[peer.id])
+        got = as_logged([(u.seq, u.event) for u in peer.received()], want)
         seqs = [s for s, _ in got]
         lost += len({s for s, _ in want} - set(seqs))
         duplicated += len(seqs) - len(set(seqs))

@@ -33,7 +33,7 @@ from circle_room.protocol.messages import (
 from circle_room.protocol.model import Member, RoomState, Settings
 from circle_room.server.store import Store
 from circle_room.tui.client.connection import Status, StatusChanged
-from tests.fault.support import expected_events, new_client, serve_argv, start_relay
+from tests.fault.support import as_logged, expected_events, new_client, serve_argv, start_relay
 from tests.server.support import (
     TIMEOUT,
     JoinFn,
@@ -108,8 +108,9 @@ async def test_a_setting_changed_on_a_full_disk_leaves_nobody_out_of_step(
         assert peer.state.settings == dan.state.settings, f"{peer!r} is out of step"
         assert_same_room(peer, room)
     for peer in present:
-        got = [(u.seq, u.event) for u in peer.received()]
-        assert got == expected_events(room, peer.id, joined_at[peer.id]), f"{peer!r} has a gap"
+        want = expected_events(room, peer.id, joined_at[peer.id])
+        got = as_logged([(u.seq, u.event) for u in peer.received()], want)
+        assert got == want, f"{peer!r} has a gap"
         assert connected_all_along(peer), f"{peer!r} lost its connection"
     settings_refused = [e for e in fran.errors() if e.ref]
     if settings_refused:  # Not decided: a clear error, and the room goes on as before.

@@ -1,81 +1,158 @@
-"""A hand-over frame (version 2) folds exactly as the two events it stands for."""
+"""Compact frames (version 3) fold exactly as the events they stand for, in the room they name."""
 
 from __future__ import annotations
+
+import math
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.handover import join, split
-from circle_room.protocol.messages import EventFrame, HandOver, Shared, StickGiven, StickReleased
+from circle_room.protocol.handover import expand, join, said, split
+from circle_room.protocol.messages import (
+    EventFrame,
+    HandOver,
+    Said,
+    Shared,
+    StickGiven,
+    StickReleased,
+)
 from circle_room.protocol.model import Member, Release, RoomState, Via
-from circle_room.protocol.room import apply_all
+from circle_room.protocol.room import apply, apply_all
 
-ids = st.integers(min_value=0, max_value=2**31)
+ids = st.integers(min_value=1, max_value=2**31)
 times = st.floats(min_value=0, max_value=4e9, allow_nan=False)
 seqs = st.integers(min_value=1, max_value=2**53 - 2)
+texts = st.text(max_size=200)
 
 
 @st.composite
-def pairs(draw: st.DrawFn) -> tuple[EventFrame, EventFrame]:
-    """A yield (or pass, or take) that hands the stick straight on, as the relay decides it."""
-    seq, at = draw(seqs), draw(times)
-    released = StickReleased(draw(ids), draw(ids), draw(st.sampled_from(Release)), at)
+def moments(draw: st.DrawFn) -> tuple[RoomState, EventFrame, EventFrame]:
+    """A room whose holder yields (or passes, or is taken from) and the pair the relay decides.
+
+    The stick goes straight on to the next hand, at one relay time.
+    """
+    holder, turn_id, other = draw(ids), draw(ids), draw(ids)
+    people = draw(st.lists(ids, max_size=5, unique=True))
+    members = {i: Member(i, f"m{i}") for i in [holder, other, *people]}
+    start, at = draw(times), draw(times)
+    room = apply_all(
+        RoomState(members=members, queue=(other, *people), next_turn_id=turn_id),
+        [StickGiven(holder, turn_id, Via.QUEUE, start)],
+    )
+    room = apply(room, Shared(turn_id, holder, "hi"))
+    seq = draw(seqs)
     via = draw(st.sampled_from(Via))
     by = draw(ids) if via is Via.FACILITATOR else None
-    given_ = StickGiven(draw(ids), draw(ids), via, at, by)
-    return EventFrame(seq, released), EventFrame(seq + 1, given_)
+    released = StickReleased(holder, turn_id, draw(st.sampled_from(Release)), at)
+    given_ = StickGiven(other, room.next_turn_id, via, at, by)
+    return room, EventFrame(seq, released), EventFrame(seq + 1, given_)
 
 
-@given(pairs())
-def test_a_hand_over_round_trips_through_the_wire(pair: tuple[EventFrame, EventFrame]) -> None:
-    frame = join(*pair)
+def whole(frame: EventFrame) -> EventFrame:
+    """``frame`` with its relay time in whole seconds, as a hand-over carries it."""
+    event = frame.event
+    assert isinstance(event, (StickReleased, StickGiven))
+    return EventFrame(frame.seq, replace(event, at=float(math.floor(event.at))))
+
+
+@given(moments())
+def test_a_hand_over_round_trips_through_the_wire(
+    moment: tuple[RoomState, EventFrame, EventFrame],
+) -> None:
+    room, *pair = moment
+    frame = join(pair[0], pair[1], room)
     assert frame is not None and frame.seq == pair[1].seq
     back = decode(encode(frame))
     assert back == frame
-    assert split(frame) == pair
+    assert isinstance(back, HandOver)
+    assert split(back, room) == (whole(pair[0]), whole(pair[1]))
 
 
-@given(pairs())
-def test_it_is_smaller_than_the_pair_it_replaces(pair: tuple[EventFrame, EventFrame]) -> None:
-    frame = join(*pair)
-    assert frame is not None
-    assert len(encode(frame)) < len(encode(pair[0])) + len(encode(pair[1]))
-
-
-@given(pairs(), st.lists(ids, min_size=1, max_size=6, unique=True))
-def test_folding_it_agrees_with_folding_the_pair(
-    pair: tuple[EventFrame, EventFrame], people: list[int]
+@given(moments())
+def test_it_is_smaller_than_the_pair_it_replaces(
+    moment: tuple[RoomState, EventFrame, EventFrame],
 ) -> None:
-    # A room where the releasing member holds the stick of the released turn.
-    released = pair[0].event
-    assert isinstance(released, StickReleased)
-    members = {i: Member(i, f"m{i}") for i in [*people, released.member_id]}
-    start = apply_all(
-        RoomState(members=members, queue=tuple(people)),
-        [StickGiven(released.member_id, released.turn_id, Via.QUEUE, released.at - 1)],
-    )
-    start = apply_all(start, [Shared(released.turn_id, released.member_id, "hi")])
-    frame = join(*pair)
+    room, released, given_ = moment
+    frame = join(released, given_, room)
     assert frame is not None
-    via_frame = apply_all(start, [f.event for f in split(decode(encode(frame)))])  # type: ignore[arg-type]
-    assert via_frame == apply_all(start, [f.event for f in pair])
+    assert len(encode(frame)) < (len(encode(released)) + len(encode(given_))) / 2
 
 
-@given(pairs(), times)
-def test_only_one_moment_is_joined(pair: tuple[EventFrame, EventFrame], later: float) -> None:
-    released, given_ = pair
-    assert join(given_, released) is None
-    assert join(released, EventFrame(given_.seq + 1, given_.event)) is None
-    event = given_.event
-    assert isinstance(event, StickGiven)
-    if later != event.at:
-        moved = StickGiven(event.member_id, event.turn_id, event.via, later, event.by)
-        assert join(released, EventFrame(given_.seq, moved)) is None
+@given(moments())
+def test_folding_it_agrees_with_folding_the_pair(
+    moment: tuple[RoomState, EventFrame, EventFrame],
+) -> None:
+    room, released, given_ = moment
+    frame = join(released, given_, room)
+    assert frame is not None
+    parts = split(decode(encode(frame)), room)  # type: ignore[arg-type]
+    assert parts is not None
+    via_frame = apply_all(room, [f.event for f in parts])
+    assert via_frame == apply_all(room, [whole(released).event, whole(given_).event])
+
+
+@given(moments(), times, ids)
+def test_only_what_the_room_implies_is_joined(
+    moment: tuple[RoomState, EventFrame, EventFrame], later: float, stranger: int
+) -> None:
+    room, released, given_ = moment
+    assert join(given_, released, room) is None
+    assert join(released, EventFrame(given_.seq + 1, given_.event), room) is None
+    old, new = released.event, given_.event
+    assert isinstance(old, StickReleased) and isinstance(new, StickGiven)
+    if later != new.at:
+        moved = EventFrame(given_.seq, replace(new, at=later))
+        assert join(released, moved, room) is None
+    # Someone else's turn, another turn, a turn id the room would not give, no turn.
+    assert room.turn is not None
+    if stranger != old.member_id:
+        other = EventFrame(released.seq, replace(old, member_id=stranger))
+        assert join(other, given_, room) is None
+    if stranger != old.turn_id:
+        other = EventFrame(released.seq, replace(old, turn_id=stranger))
+        assert join(other, given_, room) is None
+    if stranger != new.turn_id:
+        other = EventFrame(given_.seq, replace(new, turn_id=stranger))
+        assert join(released, other, room) is None
+    assert join(released, given_, replace(room, turn=None)) is None
+    frame = join(released, given_, room)
+    assert frame is not None and split(frame, replace(room, turn=None)) is None
+
+
+@given(moments(), texts, seqs)
+def test_a_share_said_folds_as_the_share(
+    moment: tuple[RoomState, EventFrame, EventFrame], text: str, seq: int
+) -> None:
+    room = moment[0]
+    assert room.turn is not None
+    shared = EventFrame(seq, Shared(room.turn.id, room.turn.holder, text))
+    frame = said(shared, room)
+    assert frame == Said(seq, text)
+    back = decode(encode(frame))
+    assert isinstance(back, Said)
+    assert expand(back, room) == shared
+    assert len(encode(frame)) < len(encode(shared))
+
+
+@given(moments(), texts, ids)
+def test_only_the_holders_share_in_their_turn_is_said(
+    moment: tuple[RoomState, EventFrame, EventFrame], text: str, stranger: int
+) -> None:
+    room = moment[0]
+    assert room.turn is not None
+    turn_id, holder = room.turn.id, room.turn.holder
+    if stranger != holder:
+        assert said(EventFrame(5, Shared(turn_id, stranger, text)), room) is None
+    if stranger != turn_id:
+        assert said(EventFrame(5, Shared(stranger, holder, text)), room) is None
+    assert said(EventFrame(5, Shared(turn_id, holder, text)), replace(room, turn=None)) is None
+    assert expand(Said(5, text), replace(room, turn=None)) is None
 
 
 def test_the_golden_bytes() -> None:
-    frame = HandOver(8, 1, 1, Release.YIELDED, 2, 2, Via.QUEUE, 1.5)
-    assert encode(frame) == bytes.fromhex(
-        "9a07080101000202 00cb3ff8000000000000c0".replace(" ", "")
+    assert encode(HandOver(8, 2, Release.YIELDED, Via.QUEUE, 1_700_000_000)) == bytes.fromhex(
+        "970708020000ce6553f100c0"
     )
+    assert encode(Said(9, "hi")) == bytes.fromhex("930909a26869")

@@ -8,6 +8,7 @@ the one they want arrives (or a timeout says it never did).
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -17,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.handover import split
+from circle_room.protocol.handover import expand, split
 from circle_room.protocol.messages import (
     Error,
     Event,
@@ -27,10 +28,13 @@ from circle_room.protocol.messages import (
     HandOver,
     Hello,
     Resume,
+    Said,
     Shared,
+    Snapshot,
     Welcome,
 )
 from circle_room.protocol.model import Member, Presence, Role, RoomState
+from circle_room.protocol.room import apply
 from circle_room.server.audience import Scope, view_for
 from circle_room.server.live_room import LiveRoom
 from circle_room.server.relay import Relay
@@ -206,15 +210,42 @@ def without_metoo_names(state: RoomState) -> RoomState:
 
 
 def shows_count(state: RoomState, member_id: int) -> bool:
-    """Whether ``member_id`` is kept told of the me-too count (version 2): speaker, facilitators."""
+    """Whether ``member_id`` is kept told of the me-too count (version 3): speaker, facilitators."""
     return state.holder == member_id or state.is_facilitator(member_id)
 
 
 def without_count(state: RoomState) -> RoomState:
-    """The state minus ``turn.metoo_count``, which version 2 sends only to those who show it."""
+    """The state minus ``turn.metoo_count``, which version 3 sends only to those who show it."""
     if state.turn is None:
         return state
     return replace(state, turn=replace(state.turn, metoo_count=0))
+
+
+TurnTimes = tuple[float, float, float | None] | None
+
+
+def without_turn_times(state: RoomState) -> tuple[RoomState, TurnTimes]:
+    """The state minus its turn's times, and those times (started, elapsed, running since).
+
+    A hand-over reaches a version-3 client with its time in whole seconds
+    (rounded down), so its turn's times may be up to a second from the relay's.
+    """
+    turn = state.turn
+    if turn is None:
+        return state, None
+    times = (turn.started_at, turn.elapsed, turn.running_since)
+    turn = replace(turn, started_at=0.0, elapsed=0.0, running_since=None)
+    return replace(state, turn=turn), times
+
+
+def within_a_second(mine: TurnTimes, relays: TurnTimes) -> bool:
+    """Turn times as a version-3 client may hold them: the relay's, give or take the rounding."""
+    if mine is None or relays is None:
+        return mine == relays
+    for a, b in zip(mine, relays, strict=True):
+        if (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) >= 1):
+            return False
+    return True
 
 
 def assert_same_room(peer: Peer, room: LiveRoom) -> None:
@@ -225,7 +256,10 @@ def assert_same_room(peer: Peer, room: LiveRoom) -> None:
     relays = replace(without_metoo_names(room.state), removed=frozenset(), signals=signals)
     if not shows_count(room.state, peer.id):
         mine, relays = without_count(mine), without_count(relays)
+    mine, my_times = without_turn_times(mine)
+    relays, relays_times = without_turn_times(relays)
     assert mine == relays, peer
+    assert within_a_second(my_times, relays_times), (peer, my_times, relays_times)
     assert list(peer.state.members) == list(room.state.members), "circle order differs"
 
 
@@ -258,10 +292,35 @@ async def raw_join(
     return ws, welcome
 
 
-def frames_in(data: bytes) -> list[Frame]:
-    """The frames ``data`` holds: a ``HandOver`` (version 2) is its two event frames."""
+_ROOMS: weakref.WeakKeyDictionary[ClientConnection, RoomState] = weakref.WeakKeyDictionary()
+"""The room each bare websocket's reader holds, for the compact frames of version 3."""
+
+
+def frames_in(data: bytes, ws: ClientConnection | None = None) -> list[Frame]:
+    """The frames ``data`` holds, compact ones (version 3) as the event frames they stand for.
+
+    A ``HandOver`` is its two event frames, a ``Said`` its ``Shared``: both
+    against the room ``ws``'s reader holds (from its ``Welcome`` and the
+    events read through here since), or an empty one.
+    """
     frame = decode(data)
-    return list(split(frame)) if isinstance(frame, HandOver) else [frame]
+    room = _ROOMS.get(ws, RoomState()) if ws is not None else RoomState()
+    frames: list[Frame]
+    if isinstance(frame, HandOver):
+        frames = list(split(frame, room) or ())
+    elif isinstance(frame, Said):
+        shared = expand(frame, room)
+        frames = [shared] if shared is not None else []
+    else:
+        frames = [frame]
+    for part in frames:
+        if isinstance(part, EventFrame):
+            room = apply(room, part.event)
+        elif isinstance(part, (Welcome, Snapshot)) and part.state is not None:
+            room = part.state
+    if ws is not None:
+        _ROOMS[ws] = room
+    return frames
 
 
 async def next_control(ws: ClientConnection, timeout: float = TIMEOUT) -> Frame:
@@ -271,9 +330,9 @@ async def next_control(ws: ClientConnection, timeout: float = TIMEOUT) -> Frame:
         while True:
             data = await ws.recv()
             assert isinstance(data, bytes), "the relay sends binary frames only"
-            frame = decode(data)
-            if not isinstance(frame, (EventFrame, HandOver)):
-                return frame
+            for frame in frames_in(data, ws):
+                if not isinstance(frame, EventFrame):
+                    return frame
 
     return await asyncio.wait_for(read(), timeout)
 
@@ -297,7 +356,7 @@ async def read_until_closed(
             except ConnectionClosed as closed:
                 return closed.rcvd.code if closed.rcvd is not None else None
             assert isinstance(data, bytes)
-            frames.extend(frames_in(data))
+            frames.extend(frames_in(data, ws))
 
     code = await asyncio.wait_for(read(), timeout)
     return code, frames
@@ -313,7 +372,7 @@ async def read_events_until(
         while True:
             data = await ws.recv()
             assert isinstance(data, bytes)
-            for frame in frames_in(data):
+            for frame in frames_in(data, ws):
                 if isinstance(frame, EventFrame):
                     frames.append(frame)
                     if last(frame.event):

@@ -34,7 +34,7 @@ from circle_room.protocol.messages import (
 from circle_room.protocol.model import Presence
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.relay import Relay
-from tests.server.support import TIMEOUT, JoinFn, MakeRelay, Peer, RunningRelay
+from tests.server.support import TIMEOUT, JoinFn, MakeRelay, Peer, RunningRelay, frames_in
 
 FAST = Rate(burst=10_000, per_second=10_000)
 LIMIT = 64 * 1024
@@ -64,9 +64,10 @@ class Slow:
         async def read() -> None:
             with contextlib.suppress(ConnectionClosed):
                 while not until(events):
-                    frame = decode(await self.ws.recv())  # type: ignore[arg-type]
-                    if isinstance(frame, EventFrame):
-                        events.append(frame)
+                    # A share said live comes as a ``Said`` (version 3): its ``Shared`` here.
+                    for frame in frames_in(await self.ws.recv(), self.ws):  # type: ignore[arg-type]
+                        if isinstance(frame, EventFrame):
+                            events.append(frame)
 
         await asyncio.wait_for(read(), TIMEOUT)
         rcvd = self.ws.protocol.close_rcvd

@@ -23,7 +23,7 @@ from circle_room.protocol.close_codes import FINAL, CloseCode
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import ClientClosed, DecodeError, JoinRefused, RemoteProtocolError
 from circle_room.protocol.handoff import FRESH_EPOCH
-from circle_room.protocol.handover import split
+from circle_room.protocol.handover import expand, split
 from circle_room.protocol.keepalive import CLIENT, quiet_link
 from circle_room.protocol.messages import (
     Batch,
@@ -38,6 +38,7 @@ from circle_room.protocol.messages import (
     HiddenRun,
     Leave,
     Resume,
+    Said,
     Snapshot,
     Welcome,
 )
@@ -278,8 +279,13 @@ class CircleClient(Commands):
     def _take(self, frame: Frame) -> None:
         if isinstance(frame, EventFrame):
             self._fold(frame)
+        elif isinstance(frame, Said):
+            shared = expand(frame, self.meeting.state)
+            if shared is not None:  # Else it is not for the room we hold: nothing to apply.
+                self._fold(shared)
         elif isinstance(frame, HandOver):
-            for event_frame in split(frame):
+            # Both split against the room before the pair, as the relay joined them.
+            for event_frame in split(frame, self.meeting.state) or ():
                 self._fold(event_frame)
         elif isinstance(frame, Snapshot):
             self._push(self.meeting.resync(frame.state, frame.seq, gap=False))
