@@ -50,6 +50,7 @@ from circle_room.server.effects import (
     Vacate,
 )
 from circle_room.server.feed import Feed, close_within, deliver
+from circle_room.server.forms import Forms
 from circle_room.server.holding import Holding
 from circle_room.server.intake import Intake, Rejected
 from circle_room.server.room_core import LogEntry, RoomCore
@@ -112,10 +113,8 @@ class LiveRoom:
         """Set when the relay shuts down: dropped connections are then not news."""
         self._links: dict[int, Feed] = {}
         """The connection of each seated member who has one."""
-        self._gapless: set[int] = set()
-        """Members whose connection asked for ``Hidden`` frames."""
-        self._versions: dict[int, int] = {}
-        """The protocol version each seated member's connection speaks."""
+        self._forms = Forms()
+        """Which form of a delivery each connection takes (version, gapless)."""
         self._arriving: dict[str, Arrival] = {}
         self._intakes: dict[int, Intake] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
@@ -306,8 +305,7 @@ class LiveRoom:
             elif isinstance(effect, CancelGrace):
                 self._cancel_grace(effect.member_id)
             elif isinstance(effect, Vacate):
-                self._gapless.discard(effect.member_id)
-                self._versions.pop(effect.member_id, None)
+                self._forms.vacate(effect.member_id)
                 self._cancel_grace(effect.member_id)
                 self._intakes.pop(effect.member_id, None)
                 log.info("room %s: #%d left (%s)", self.name, effect.member_id, effect.reason.name)
@@ -316,13 +314,7 @@ class LiveRoom:
 
     def _feeds(self, deliver: Deliver) -> list[Feed]:
         """The feeds linked now of the readers of ``deliver``."""
-        readers = deliver.readers
-        if deliver.gapless_only:
-            readers = readers & self._gapless
-        if deliver.versions is not None:
-            # A seat of unknown version gets version 1's forms, which every version reads.
-            versions = deliver.versions
-            readers = frozenset(m for m in readers if self._versions.get(m, 1) in versions)
+        readers = self._forms.readers(deliver)
         if len(readers) < len(self._links):  # Look up the fewer.
             return [feed for m in readers if (feed := self._links.get(m)) is not None]
         return [feed for m, feed in self._links.items() if m in readers]
@@ -369,13 +361,9 @@ class LiveRoom:
         deliver([feed], encode(welcome))
         feed.replay(attach.replay)
         self._links[attach.member_id] = feed
-        self._versions[attach.member_id] = arrival.version
+        self._forms.seat(attach.member_id, arrival.version, arrival.gapless)
         if arrival.version >= BATCHES:
             self._held.batches(feed)
-        if arrival.gapless:
-            self._gapless.add(attach.member_id)
-        else:
-            self._gapless.discard(attach.member_id)
         self._intakes.setdefault(attach.member_id, Intake(self._config))
 
     def _cancel_grace(self, member_id: int) -> None:
