@@ -7,38 +7,24 @@ and resume while joins, aways and backs are held; every client, version 1
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
-
 import pytest
-from websockets.asyncio.client import ClientConnection
 
 from circle_room.protocol import PROTOCOL_VERSIONS
-from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.messages import (
-    Batch,
     EventFrame,
-    Frame,
-    Hello,
-    Hidden,
-    HiddenRun,
     MemberJoined,
-    Welcome,
 )
-from circle_room.protocol.model import Presence, RoomState
-from circle_room.protocol.room import apply
+from circle_room.protocol.model import Presence
 from circle_room.server.config import RelayConfig
 from circle_room.tui.client.connection import Status
+from tests.server.raw_listener import RawListener
 from tests.server.support import (
-    TIMEOUT,
     JoinFn,
     MakeRelay,
     Peer,
     RunningRelay,
     all_see,
     assert_same_room,
-    raw_connect,
-    raw_greeting,
     settle,
 )
 from tests.server.test_relay import hold_reconnect
@@ -46,44 +32,6 @@ from tests.server.test_relay import hold_reconnect
 NEWEST = PROTOCOL_VERSIONS[-1]
 HELD_LONG = RelayConfig(presence_batch_above=2, presence_delay=60.0)
 """Held until something else is sent: the test decides when a batch goes out."""
-
-
-@dataclass
-class RawListener:
-    """A bare websocket of one protocol version that keeps every frame and folds every event."""
-
-    ws: ClientConnection
-    state: RoomState
-    seq: int
-    frames: list[Frame] = field(default_factory=list)
-
-    @classmethod
-    async def join(cls, url: str, name: str, version: int) -> RawListener:
-        ws = await raw_connect(url)
-        await raw_greeting(ws)
-        await ws.send(encode(Hello(version, name, agreed=True, gapless=True)))
-        welcome = decode(await asyncio.wait_for(ws.recv(), TIMEOUT))  # type: ignore[arg-type]
-        assert isinstance(welcome, Welcome) and welcome.version == version, welcome
-        assert welcome.state is not None
-        return cls(ws, welcome.state, welcome.seq)
-
-    async def read_up_to(self, seq: int) -> None:
-        async def read() -> None:
-            while self.seq < seq:
-                frame = decode(await self.ws.recv())  # type: ignore[arg-type]
-                self.frames.append(frame)
-                for part in frame.frames if isinstance(frame, Batch) else (frame,):
-                    if isinstance(part, EventFrame):
-                        assert part.seq == self.seq + 1, "a gap or a repeat"
-                        self.state, self.seq = apply(self.state, part.event), part.seq
-                    else:
-                        assert isinstance(part, (Hidden, HiddenRun)), part
-                        self.seq = part.seq
-
-        await asyncio.wait_for(read(), TIMEOUT)
-
-    def batches(self) -> list[Batch]:
-        return [frame for frame in self.frames if isinstance(frame, Batch)]
 
 
 def same_members(listener: RawListener, relay: RunningRelay) -> None:

@@ -9,19 +9,14 @@ room and hear the same shares.
 
 from __future__ import annotations
 
-import asyncio
 import math
-from dataclasses import dataclass, field, replace
-
-from websockets.asyncio.client import ClientConnection
+from dataclasses import replace
 
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.handover import expand, split
 from circle_room.protocol.messages import (
     Error,
     EventFrame,
-    Frame,
     HandOver,
     Hello,
     Hidden,
@@ -31,12 +26,10 @@ from circle_room.protocol.messages import (
     Shared,
     StickGiven,
     StickReleased,
-    Welcome,
 )
 from circle_room.protocol.model import RoomState
-from circle_room.protocol.room import apply
+from tests.server.raw_listener import RawListener
 from tests.server.support import (
-    TIMEOUT,
     JoinFn,
     RunningRelay,
     all_see,
@@ -46,59 +39,6 @@ from tests.server.support import (
     read_until_closed,
     settle,
 )
-
-
-@dataclass
-class RawListener:
-    """A listener on a bare websocket that keeps every frame and folds every event."""
-
-    ws: ClientConnection
-    state: RoomState
-    seq: int
-    frames: list[Frame] = field(default_factory=list)
-    events_read: list[object] = field(default_factory=list)
-
-    @classmethod
-    async def join(cls, url: str, name: str, version: int, gapless: bool) -> RawListener:
-        ws = await raw_connect(url)
-        await raw_greeting(ws)
-        await ws.send(encode(Hello(version, name, agreed=True, gapless=gapless)))
-        welcome = decode(await asyncio.wait_for(ws.recv(), TIMEOUT))  # type: ignore[arg-type]
-        assert isinstance(welcome, Welcome) and welcome.version == version, welcome
-        assert welcome.state is not None
-        return cls(ws, welcome.state, welcome.seq)
-
-    async def read_up_to(self, seq: int) -> None:
-        async def read() -> None:
-            while self.seq < seq:
-                frame = decode(await self.ws.recv())  # type: ignore[arg-type]
-                self.frames.append(frame)
-                for part in self._expand(frame):
-                    if isinstance(part, EventFrame):
-                        assert part.seq > self.seq
-                        self.state, self.seq = apply(self.state, part.event), part.seq
-                    elif isinstance(part, (Hidden, HiddenRun)):
-                        self.seq = part.seq
-
-        await asyncio.wait_for(read(), TIMEOUT)
-
-    def _expand(self, frame: Frame) -> list[Frame]:
-        """``frame``, a compact one as the event frames it stands for in the room now."""
-        if isinstance(frame, HandOver):
-            pair = split(frame, self.state)
-            assert pair is not None, "a hand-over with no turn to end"
-            parts: list[Frame] = list(pair)
-        elif isinstance(frame, Said):
-            shared = expand(frame, self.state)
-            assert shared is not None, "a share with no turn"
-            parts = [shared]
-        else:
-            parts = [frame]
-        self.events_read += [p.event for p in parts if isinstance(p, EventFrame)]
-        return parts
-
-    def events(self, kind: type) -> list[object]:
-        return [e for e in self.events_read if isinstance(e, kind)]
 
 
 def without_count(state: RoomState) -> RoomState:
