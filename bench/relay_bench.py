@@ -204,40 +204,49 @@ def cpu_seconds(pid: int) -> float:
 
 
 def _install_counters(stats: dict[str, int], relay_side: array.array[float]) -> None:
-    """Count encodes and broadcasts of ``Shared`` events inside the relay.
+    """Count encodes and broadcasts of shares inside the relay.
 
     The room core encodes each event (``encode``, imported by name into
-    ``server.room_core``) and its shell sends it (``broadcast``, imported into
-    ``server.live_room``), so the wrappers replace those names. The cost is
+    ``server.room_core``), ``server.versions`` encodes the ``Said`` that stands
+    for a ``Shared`` on version 3, and ``server.feed`` sends each form to its
+    readers (``broadcast``, imported there), so the wrappers replace those
+    names: a share counts once per form. The cost is
     per event (plus one cheap look at each recipient's write buffer after the
     broadcast), so it does not change what is measured. ``relay_side`` gets, per share, the time
     from the speaker's send to the end of the broadcast: the relay's share of
     the delivery latency.
     """
-    import circle_room.server.live_room as live_room
+    import circle_room.server.feed as feed
     import circle_room.server.room_core as room_core
+    import circle_room.server.versions as versions
 
     real_encode = room_core.encode
-    real_broadcast = live_room.broadcast
-    last_shared: list[bytes] = [b""]
+    real_broadcast = feed.broadcast
+    last_shared: list[bytes] = []
+    """The forms of the latest share, as encoded (one per protocol version)."""
     last_sent = [0.0]
 
     def counting_encode(frame: Any) -> bytes:
         start = time.perf_counter_ns()
         data = real_encode(frame)
         elapsed = time.perf_counter_ns() - start
+        text = None
         if isinstance(frame, EventFrame) and isinstance(frame.event, Shared):
-            stats["shared_encodes"] += 1
-            stats["shared_encode_ns"] += elapsed
-            last_shared[0] = data
-            last_sent[0] = parse_share(frame.event.text)[0]
-        else:
+            text, last_shared[:] = frame.event.text, []
+        elif isinstance(frame, Said):
+            text = frame.text
+        if text is None:
             stats["other_encodes"] += 1
+            return data
+        stats["shared_encodes"] += 1
+        stats["shared_encode_ns"] += elapsed
+        last_shared.append(data)
+        last_sent[0] = parse_share(text)[0]
         return data
 
     def counting_broadcast(connections: Any, message: Any, **kwargs: Any) -> None:
-        if message is last_shared[0]:
-            connections = list(connections)
+        connections = list(connections)
+        if connections and any(message is form for form in last_shared):
             stats["shared_broadcasts"] += 1
             stats["shared_recipients"] += len(connections)
             start = time.perf_counter_ns()
@@ -254,7 +263,8 @@ def _install_counters(stats: dict[str, int], relay_side: array.array[float]) -> 
             real_broadcast(connections, message, **kwargs)
 
     room_core.encode = counting_encode  # type: ignore[assignment]
-    live_room.broadcast = counting_broadcast
+    versions.encode = counting_encode  # type: ignore[assignment]
+    feed.broadcast = counting_broadcast
 
 
 def relay_main(data_dir: str, compression: bool, control: Pipe, tls: bool = False) -> None:
