@@ -38,17 +38,15 @@ from websockets.asyncio.client import ClientConnection
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.handover import expand, split
+from circle_room.protocol.handover import standing_for
 from circle_room.protocol.messages import (
     EventFrame,
     Frame,
     Greeting,
-    HandOver,
     Hello,
     Hidden,
     LowerHand,
     MeToo,
-    Said,
     Welcome,
 )
 from circle_room.protocol.model import RoomState, SignalKind
@@ -96,14 +94,9 @@ def as_json(frame: EventFrame) -> bytes:
 def event_frames(frame: Frame, room: RoomState) -> list[EventFrame]:
     """The events a frame carries for a listener whose room is ``room``.
 
-    One, two for a ``HandOver``, none for the rest.
+    One, two for a ``HandOver``, those of a ``Batch``, none for the rest.
     """
-    if isinstance(frame, HandOver):
-        return list(split(frame, room) or ())
-    if isinstance(frame, Said):
-        shared = expand(frame, room)
-        return [shared] if shared is not None else []
-    return [frame] if isinstance(frame, EventFrame) else []
+    return [part for part in standing_for(frame, room) if isinstance(part, EventFrame)]
 
 
 def floor_bytes(texts: list[str]) -> int:

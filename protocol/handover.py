@@ -18,7 +18,7 @@ import math
 
 from circle_room.protocol.control import HandOver, Said
 from circle_room.protocol.events import Shared, StickGiven, StickReleased
-from circle_room.protocol.messages import EventFrame
+from circle_room.protocol.messages import Batch, EventFrame, Frame
 from circle_room.protocol.model import RoomState
 
 
@@ -76,3 +76,21 @@ def expand(frame: Said, room: RoomState) -> EventFrame | None:
     if turn is None:
         return None
     return EventFrame(frame.seq, Shared(turn.id, turn.holder, frame.text))
+
+
+def standing_for(frame: Frame, room: RoomState) -> list[Frame]:
+    """The frames ``frame`` stands for to a receiver whose room is ``room``, in order.
+
+    A ``Batch`` is its frames; a ``HandOver`` its two event frames and a
+    ``Said`` its ``Shared``, or nothing when ``room`` has no current turn
+    (the frame is not for this room); anything else is itself. A batch never
+    holds a compact frame, so its frames need no room.
+    """
+    if isinstance(frame, Batch):
+        return list(frame.frames)
+    if isinstance(frame, HandOver):
+        return list(split(frame, room) or ())
+    if isinstance(frame, Said):
+        shared = expand(frame, room)
+        return [shared] if shared is not None else []
+    return [frame]

@@ -9,10 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.handover import expand, join, said, split
+from circle_room.protocol.handover import expand, join, said, split, standing_for
 from circle_room.protocol.messages import (
+    Batch,
     EventFrame,
     HandOver,
+    Hidden,
     Said,
     Shared,
     StickGiven,
@@ -156,3 +158,20 @@ def test_the_golden_bytes() -> None:
         "970708020000ce6553f100c0"
     )
     assert encode(Said(9, "hi")) == bytes.fromhex("930909a26869")
+
+
+@given(moments(), texts)
+def test_a_frame_stands_for_what_split_expand_or_its_batch_hold(
+    moment: tuple[RoomState, EventFrame, EventFrame], text: str
+) -> None:
+    room, released, given_ = moment
+    hand_over = join(released, given_, room)
+    assert hand_over is not None
+    assert standing_for(hand_over, room) == list(split(hand_over, room) or ())
+    share = Said(given_.seq + 1, text)
+    assert standing_for(share, room) == [expand(share, room)]
+    hidden = Hidden(given_.seq + 2)
+    assert standing_for(Batch((released, given_, hidden)), room) == [released, given_, hidden]
+    assert standing_for(released, room) == [released]
+    # Not for this room (no current turn): they stand for nothing.
+    assert standing_for(hand_over, RoomState()) == standing_for(share, RoomState()) == []

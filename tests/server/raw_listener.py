@@ -15,16 +15,14 @@ from dataclasses import dataclass, field
 from websockets.asyncio.client import ClientConnection
 
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.handover import expand, split
+from circle_room.protocol.handover import standing_for
 from circle_room.protocol.messages import (
     Batch,
     EventFrame,
     Frame,
-    HandOver,
     Hello,
     Hidden,
     HiddenRun,
-    Said,
     Welcome,
 )
 from circle_room.protocol.model import RoomState
@@ -58,9 +56,10 @@ class RawListener:
             while self.seq < seq:
                 frame = decode(await self.ws.recv())  # type: ignore[arg-type]
                 self.frames.append(frame)
-                for one in frame.frames if isinstance(frame, Batch) else (frame,):
-                    for part in self._expand(one):
-                        self._take(part)
+                parts = standing_for(frame, self.state)
+                self.events_read += [p.event for p in parts if isinstance(p, EventFrame)]
+                for part in parts:
+                    self._take(part)
 
         await asyncio.wait_for(read(), TIMEOUT)
 
@@ -74,21 +73,6 @@ class RawListener:
         else:
             assert isinstance(part, (Hidden, HiddenRun)), part
             self.seq = part.seq
-
-    def _expand(self, frame: Frame) -> list[Frame]:
-        """``frame``, a compact one as the event frames it stands for in the room now."""
-        if isinstance(frame, HandOver):
-            pair = split(frame, self.state)
-            assert pair is not None, "a hand-over with no turn to end"
-            parts: list[Frame] = list(pair)
-        elif isinstance(frame, Said):
-            shared = expand(frame, self.state)
-            assert shared is not None, "a share with no turn"
-            parts = [shared]
-        else:
-            parts = [frame]
-        self.events_read += [p.event for p in parts if isinstance(p, EventFrame)]
-        return parts
 
     def events(self, kind: type) -> list[object]:
         return [e for e in self.events_read if isinstance(e, kind)]

@@ -18,17 +18,15 @@ from websockets.exceptions import ConnectionClosed
 
 from circle_room.protocol import PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.handover import expand, split
+from circle_room.protocol.handover import standing_for
 from circle_room.protocol.messages import (
     Error,
     Event,
     EventFrame,
     Frame,
     Greeting,
-    HandOver,
     Hello,
     Resume,
-    Said,
     Shared,
     Snapshot,
     Welcome,
@@ -299,20 +297,13 @@ _ROOMS: weakref.WeakKeyDictionary[ClientConnection, RoomState] = weakref.WeakKey
 def frames_in(data: bytes, ws: ClientConnection | None = None) -> list[Frame]:
     """The frames ``data`` holds, compact ones (version 3) as the event frames they stand for.
 
-    A ``HandOver`` is its two event frames, a ``Said`` its ``Shared``: both
-    against the room ``ws``'s reader holds (from its ``Welcome`` and the
-    events read through here since), or an empty one.
+    A ``Batch`` is its frames, a ``HandOver`` its two event frames, a ``Said``
+    its ``Shared`` (``protocol.handover.standing_for``), against the room
+    ``ws``'s reader holds (from its ``Welcome`` and the events read through
+    here since), or an empty one.
     """
-    frame = decode(data)
     room = _ROOMS.get(ws, RoomState()) if ws is not None else RoomState()
-    frames: list[Frame]
-    if isinstance(frame, HandOver):
-        frames = list(split(frame, room) or ())
-    elif isinstance(frame, Said):
-        shared = expand(frame, room)
-        frames = [shared] if shared is not None else []
-    else:
-        frames = [frame]
+    frames = standing_for(decode(data), room)
     for part in frames:
         if isinstance(part, EventFrame):
             room = apply(room, part.event)

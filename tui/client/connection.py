@@ -23,22 +23,19 @@ from circle_room.protocol.close_codes import FINAL, CloseCode
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.errors import ClientClosed, DecodeError, JoinRefused, RemoteProtocolError
 from circle_room.protocol.handoff import FRESH_EPOCH
-from circle_room.protocol.handover import expand, split
+from circle_room.protocol.handover import standing_for
 from circle_room.protocol.keepalive import CLIENT, quiet_link
 from circle_room.protocol.messages import (
-    Batch,
     Command,
     CommandFrame,
     Error,
     EventFrame,
     Frame,
     Greeting,
-    HandOver,
     Hidden,
     HiddenRun,
     Leave,
     Resume,
-    Said,
     Snapshot,
     Welcome,
 )
@@ -272,21 +269,13 @@ class CircleClient(Commands):
             frame = decode(data)
         except DecodeError:
             return  # A newer relay's message we cannot read; nothing to apply.
-        # A Batch is its frames, one after another, exactly as if they had come so.
-        for one in frame.frames if isinstance(frame, Batch) else (frame,):
+        # A Batch is its frames, a compact frame its events: exactly as if they had come so.
+        for one in standing_for(frame, self.meeting.state):
             self._take(one)
 
     def _take(self, frame: Frame) -> None:
         if isinstance(frame, EventFrame):
             self._fold(frame)
-        elif isinstance(frame, Said):
-            shared = expand(frame, self.meeting.state)
-            if shared is not None:  # Else it is not for the room we hold: nothing to apply.
-                self._fold(shared)
-        elif isinstance(frame, HandOver):
-            # Both split against the room before the pair, as the relay joined them.
-            for event_frame in split(frame, self.meeting.state) or ():
-                self._fold(event_frame)
         elif isinstance(frame, Snapshot):
             self._push(self.meeting.resync(frame.state, frame.seq, gap=False))
         elif isinstance(frame, Hidden):
