@@ -14,8 +14,9 @@ not restore.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from circle_room.protocol.messages import EventFrame
 from circle_room.protocol.model import LeaveReason, RoomState, Settings
 from circle_room.server.journal import Record
 from circle_room.server.snapshot import CircleSnapshot
@@ -53,6 +54,9 @@ class Deliver:
     versions: frozenset[int] | None = None
     """Only to the connections that speak one of these protocol versions; None: any
     (``server.versions`` narrows a delivery whose form differs between versions)."""
+    frame: EventFrame | None = field(default=None, compare=False, repr=False)
+    """The event frame ``data`` encodes, where the core had it at hand: what
+    ``server.versions`` reads, so that nothing is decoded again on its way out."""
 
 
 @dataclass(frozen=True)

@@ -327,7 +327,7 @@ class RoomCore:
         joiner = token_hash if isinstance(event, MemberJoined) else ""
         draft.entries.append(LogEntry(seq, audience, data, private, joiner))
         draft.frames.append(for_disk(seq, event, data))
-        out.append(Deliver(readers, data))
+        out.append(Deliver(readers, data, frame=EventFrame(seq, event)))
         if private is not None:
             # Everyone else in the circle who asked is told the seq is taken.
             others = self._readers(EVERYONE, state) - readers

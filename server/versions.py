@@ -167,6 +167,8 @@ def _is_hidden(effect: Effect | None) -> bool:
 
 
 def _event_frame(effect: Deliver) -> EventFrame | None:
+    if effect.frame is not None:
+        return effect.frame
     frame = decode(effect.data)
     return frame if isinstance(frame, EventFrame) else None
 
