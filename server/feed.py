@@ -39,10 +39,18 @@ class Feed:
     """The frames on their way to one connection, ``ws``."""
 
     def __init__(
-        self, ws: Connection, limit: int, stall: float, behind: Callable[[Feed], None]
+        self,
+        ws: Connection,
+        limit: int,
+        stall: float,
+        behind: Callable[[Feed], None],
+        *,
+        batches: bool = False,
     ) -> None:
         """``behind(feed)`` is called when a replay stalls for ``stall`` seconds."""
         self.ws = ws
+        self.batches = batches
+        """Its connection reads a ``Batch`` (protocol version 3 on): ``server.holding``."""
         self.limit = limit
         self._stall = stall
         self._behind = behind

@@ -35,12 +35,6 @@ class Holding:
         self._behind = behind
         self._outbox: Outbox[Feed] = Outbox()
         self._timer: asyncio.TimerHandle | None = None
-        self._batching: set[Feed] = set()
-        """Feeds whose connection takes what was held as one ``Batch``."""
-
-    def batches(self, feed: Feed) -> None:
-        """``feed``'s connection speaks a version that reads ``Batch``."""
-        self._batching.add(feed)
 
     def hold(self, data: bytes, feeds: list[Feed], connections: int) -> bool:
         """Hold ``data`` for ``feeds`` if it may wait; False: send it now, after a ``flush``."""
@@ -58,12 +52,11 @@ class Holding:
         if not self._outbox:
             return []
         linked = set(self._linked())
-        self._batching &= linked
         behind: list[Feed] = []
         for parcel in self._outbox.take():
             feeds = [feed for feed in parcel.readers if feed in linked]
-            batching = [feed for feed in feeds if feed in self._batching]
-            one_by_one = [feed for feed in feeds if feed not in self._batching]
+            batching = [feed for feed in feeds if feed.batches]
+            one_by_one = [feed for feed in feeds if not feed.batches]
             frames = parcel.frames
             if batching:
                 # One bytes object for the group: shared deflate compresses it once.

@@ -357,13 +357,12 @@ class LiveRoom:
             config.seat_buffer,
             config.replay_stall,
             lambda late: self._fell_behind(member_id, late),
+            batches=arrival.version >= BATCHES,
         )
         deliver([feed], encode(welcome))
         feed.replay(attach.replay)
         self._links[attach.member_id] = feed
         self._forms.seat(attach.member_id, arrival.version, arrival.gapless)
-        if arrival.version >= BATCHES:
-            self._held.batches(feed)
         self._intakes.setdefault(attach.member_id, Intake(self._config))
 
     def _cancel_grace(self, member_id: int) -> None:
