@@ -65,6 +65,13 @@ class Link:
         response, relay = factory.process_request_params(offer.get_request_params(), [])
         return cls(relay, offer.process_response_params(response, []))
 
+    @classmethod
+    def in_room(cls, sharing: Sharing, factory: SharedDeflateFactory | None = None) -> Link:
+        """A link over the first offer whose relay side follows the room's ``sharing``."""
+        link = cls.negotiate(factory or relay_factory(), OFFERS[0])
+        follow_sharing([link.relay], sharing)
+        return link
+
     def carry(self, frame: Frame) -> bytes:
         """``frame`` encoded by the relay and decoded by the client."""
         return bytes(self.client.decode(self.relay.encode(frame), max_size=None).data)
@@ -149,10 +156,8 @@ def test_a_shared_message_is_deflated_once_for_every_member() -> None:
 
 
 def test_a_sharing_connection_holds_no_compressor() -> None:
-    factory = relay_factory()
     sharing = Sharing(above=0)
-    link = Link.negotiate(factory, OFFERS[0])
-    follow_sharing([link.relay], sharing)
+    link = Link.in_room(sharing)
     assert link.carry(Frame(BINARY, b"welcome")) == b"welcome"
     sharing.large = True
     assert link.carry(Frame(BINARY, b"shared")) == b"shared"
@@ -165,8 +170,7 @@ def test_a_sharing_connection_holds_no_compressor() -> None:
 def test_a_small_room_keeps_context_takeover() -> None:
     """The bytes of a small meeting: a repeated message costs next to nothing."""
     factory = relay_factory()
-    link = Link.negotiate(factory, OFFERS[0])
-    follow_sharing([link.relay], Sharing(above=12))
+    link = Link.in_room(Sharing(above=12), factory)
     data = b"I hear you, and me too, and thank you for sharing"
     first = link.relay.encode(Frame(BINARY, data))
     again = link.relay.encode(Frame(BINARY, data))
@@ -208,10 +212,8 @@ def test_a_connection_without_our_deflate_follows_nothing() -> None:
 
 
 def test_a_large_room_sends_plain_what_deflating_alone_would_grow() -> None:
-    factory = relay_factory()
     sharing = Sharing(above=0)
-    link = Link.negotiate(factory, OFFERS[0])
-    follow_sharing([link.relay], sharing)
+    link = Link.in_room(sharing)
     assert link.carry(Frame(BINARY, b"\x93\x0c\x01")) == b"\x93\x0c\x01"
     sharing.large = True
     tiny = b"\x93\x0c\x02"
