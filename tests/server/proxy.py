@@ -19,7 +19,7 @@ from pathlib import Path
 from circle_room.server.config import RelayConfig
 from circle_room.server.relay import Relay
 from circle_room.server.store import Store
-from tests.server.support import ROOM, RunningRelay
+from tests.server.support import ROOM, RunningRelay, until
 
 PING = 0x9
 PONG = 0xA
@@ -116,14 +116,8 @@ class Proxy:
 
     async def wait(self, predicate: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
         """Return once ``predicate()`` holds; checked after every chunk the proxy sees."""
-
-        async def until() -> None:
-            while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
-
         try:
-            await asyncio.wait_for(until(), timeout)
+            await until(self._changed, predicate, timeout)
         except asyncio.TimeoutError:
             raise AssertionError(f"waited {timeout} s for {what}; saw {self.frames}") from None
 

@@ -77,6 +77,21 @@ class MakeRelay(Protocol):
     ) -> Awaitable[RunningRelay]: ...
 
 
+async def until(changed: asyncio.Event, predicate: Callable[[], bool], timeout: float) -> None:
+    """Return once ``predicate()`` holds, checking it each time ``changed`` is set.
+
+    Whoever sets ``changed`` does so after each thing that may make it hold;
+    ``asyncio.TimeoutError`` after ``timeout`` seconds.
+    """
+
+    async def check() -> None:
+        while not predicate():
+            changed.clear()
+            await changed.wait()
+
+    await asyncio.wait_for(check(), timeout)
+
+
 class JoinFn(Protocol):
     def __call__(self, url: str, name: str, **kwargs: Any) -> Awaitable[Peer]: ...
 
@@ -144,14 +159,8 @@ class Peer:
         self, predicate: Callable[[], bool], what: str, timeout: float = TIMEOUT
     ) -> None:
         """Return once ``predicate()`` holds; it is checked after every update."""
-
-        async def until() -> None:
-            while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
-
         try:
-            await asyncio.wait_for(until(), timeout)
+            await until(self._changed, predicate, timeout)
         except asyncio.TimeoutError:
             recent = "\n  ".join(repr(u) for u in self.updates[-8:])
             raise AssertionError(

@@ -34,7 +34,7 @@ from circle_room.protocol.messages import (
 )
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.shared_deflate import SharedDeflate
-from tests.server.support import TIMEOUT, JoinFn, MakeRelay, Peer, RunningRelay, all_see
+from tests.server.support import TIMEOUT, JoinFn, MakeRelay, Peer, RunningRelay, all_see, until
 
 
 class RawMember:
@@ -87,13 +87,8 @@ class RawMember:
         return max(seqs, default=self.welcome.seq)
 
     async def wait(self, predicate: Callable[[], bool], what: str) -> None:
-        async def until() -> None:
-            while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
-
         try:
-            await asyncio.wait_for(until(), TIMEOUT)
+            await until(self._changed, predicate, TIMEOUT)
         except asyncio.TimeoutError:
             raise AssertionError(f"{self.welcome.member_id} waited for {what}") from None
 
