@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from circle_room.protocol import PROTOCOL_VERSIONS
@@ -284,6 +284,35 @@ async def raw_greeting(ws: ClientConnection) -> Greeting:
     greeting = decode(data)
     assert isinstance(greeting, Greeting)
     return greeting
+
+
+async def hello(
+    url: str,
+    name: str = "guesser",
+    *,
+    passcode: str = "",
+    key: str = "",
+    source: str = "127.0.0.1",
+    forwarded: str | None = None,
+) -> str:
+    """``"welcome"``, or the code of the error the relay answered a hello with.
+
+    From ``source`` (a loopback address), naming ``forwarded`` as the member's
+    address to a proxy-trusting relay, when given.
+    """
+    options: dict[str, Any] = {"local_addr": (source, 0), "compression": None}
+    if forwarded is not None:
+        options["additional_headers"] = {"X-Forwarded-For": forwarded}
+    async with connect(url, open_timeout=TIMEOUT, **options) as ws:
+        greeting = decode(await asyncio.wait_for(ws.recv(), TIMEOUT))  # type: ignore[arg-type]
+        assert isinstance(greeting, Greeting)
+        await ws.send(encode(Hello(1, name, passcode, key, True)))
+        answer = decode(await asyncio.wait_for(ws.recv(), TIMEOUT))  # type: ignore[arg-type]
+        if isinstance(answer, Welcome):
+            return "welcome"
+        assert isinstance(answer, Error), answer
+        await read_until_closed(ws)
+        return answer.code
 
 
 async def raw_join(

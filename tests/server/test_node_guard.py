@@ -13,16 +13,13 @@ import pytest
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from websockets.asyncio.client import connect
 
-from circle_room.protocol.codec import decode, encode
-from circle_room.protocol.messages import Error, Greeting, Hello, Welcome
 from circle_room.server.config import Rate, RelayConfig
 from circle_room.server.guard import Guard, Spend, Spent, TooManyAttempts
 from circle_room.server.redis_budget import RedisBudget
 from tests.server.conftest import MakeNode
 from tests.server.redis_support import RedisServer, free_port
-from tests.server.support import TIMEOUT, read_until_closed
+from tests.server.support import hello
 
 PER_ADDRESS = Rate(burst=3, per_second=1 / 60)
 PER_ROOM = Rate(burst=5, per_second=1 / 60)
@@ -93,25 +90,11 @@ async def test_without_redis_wrong_guesses_are_refused_and_right_ones_get_in() -
         await redis.aclose()
 
 
-async def _hello(url: str, key: str) -> str:
-    """``"welcome"``, or the code of the error the node answered the hello with."""
-    async with connect(url, open_timeout=TIMEOUT, compression=None) as ws:
-        greeting = decode(await asyncio.wait_for(ws.recv(), TIMEOUT))  # type: ignore[arg-type]
-        assert isinstance(greeting, Greeting)
-        await ws.send(encode(Hello(1, "guesser", "", key, True)))
-        answer = decode(await asyncio.wait_for(ws.recv(), TIMEOUT))  # type: ignore[arg-type]
-        if isinstance(answer, Welcome):
-            return "welcome"
-        assert isinstance(answer, Error), answer
-        await read_until_closed(ws)
-        return answer.code
-
-
 async def test_a_guesser_trying_each_node_gets_one_budget(nodes: tuple[MakeNode, str]) -> None:
     make, _ = nodes
     config = RelayConfig(passcode_rate=PER_ADDRESS, room_guess_rate=PER_ROOM)
     a, b = await make(config), await make(config)
-    codes = [await _hello(node.url, "not-the-key") for node in (a, b, a, b)]
+    codes = [await hello(node.url, key="not-the-key") for node in (a, b, a, b)]
     assert codes == ["wrong_key"] * 3 + ["too_many_attempts"]
 
 
