@@ -15,12 +15,8 @@ room's presence events held for a moment and sent as one ``Batch``; version 2
 was retired before any release (docs/protocol.md, "Version history").
 """
 
-HAND_OVERS = 3
-"""The first version whose connections take a hand-over as one ``HandOver`` frame."""
-
 COMPACT = 3
-"""The first version whose connections take a share as ``Said``, without what they know."""
-
-BATCHES = 3
-"""The first version whose connections take a large room's presence events, held
-for a moment, as one ``Batch`` frame (``server.outbox``)."""
+"""The first version whose connections take a listener's compact forms: a hand-over
+as one ``HandOver``, a share as ``Said``, ``MeTooCount`` only where it is shown (a
+``Hidden`` or ``HiddenRun`` elsewhere), and a large room's held presence events as
+one ``Batch`` (``server.holding``)."""

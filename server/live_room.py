@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import broadcast
 
-from circle_room.protocol import BATCHES, HAND_OVERS
+from circle_room.protocol import COMPACT
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import encode
 from circle_room.protocol.errors import Refused
@@ -171,7 +171,7 @@ class LiveRoom:
         assert hello.resume is not None
         resume = hello.resume
         token_hash = hash_secret(resume.token)
-        counts = hello.version < HAND_OVERS  # Version 1 had every MeTooCount.
+        counts = hello.version < COMPACT  # Version 1 had every MeTooCount.
         effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless, counts)
         if effects is None:
             return None
@@ -357,7 +357,7 @@ class LiveRoom:
             config.seat_buffer,
             config.replay_stall,
             lambda late: self._fell_behind(member_id, late),
-            batches=arrival.version >= BATCHES,
+            batches=arrival.version >= COMPACT,
         )
         deliver([feed], encode(welcome))
         feed.replay(attach.replay)

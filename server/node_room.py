@@ -30,7 +30,7 @@ from typing import Protocol
 from redis.exceptions import RedisError
 from websockets.asyncio.connection import Connection
 
-from circle_room.protocol import HAND_OVERS
+from circle_room.protocol import COMPACT
 from circle_room.protocol.close_codes import CloseCode
 from circle_room.protocol.codec import decode
 from circle_room.protocol.errors import Refused, RemoteProtocolError
@@ -336,7 +336,7 @@ class NodeRoom(LiveRoom):
         assert hello.resume is not None
         token_hash = hash_secret(hello.resume.token)
         resume = hello.resume
-        counts = hello.version < HAND_OVERS  # Version 1 had every MeTooCount.
+        counts = hello.version < COMPACT  # Version 1 had every MeTooCount.
         effects = self.core.resume(token_hash, resume.epoch, resume.seq, hello.gapless, counts)
         if effects is None:
             return None

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from circle_room.protocol import COMPACT, HAND_OVERS, PROTOCOL_VERSIONS
+from circle_room.protocol import COMPACT, PROTOCOL_VERSIONS
 from circle_room.protocol.codec import decode, encode
 from circle_room.protocol.handover import join, said
 from circle_room.protocol.messages import (
@@ -46,11 +46,9 @@ from circle_room.protocol.model import RoomState
 from circle_room.protocol.room import apply
 from circle_room.server.effects import Deliver, Effect
 
-OLD = frozenset(v for v in PROTOCOL_VERSIONS if v < HAND_OVERS)
+OLD = frozenset(v for v in PROTOCOL_VERSIONS if v < COMPACT)
 """Versions that take every event as its own frame, and every ``MeTooCount``."""
-NEW = frozenset(v for v in PROTOCOL_VERSIONS if v >= HAND_OVERS)
-# One version brought both; were they ever apart, ``Said`` would need sets of its own.
-assert frozenset(v for v in PROTOCOL_VERSIONS if v >= COMPACT) == NEW
+NEW = frozenset(v for v in PROTOCOL_VERSIONS if v >= COMPACT)
 COUNT = MeTooCount.TAG
 _TURNS = frozenset({StickGiven.TAG, StickReleased.TAG, MemberLeft.TAG})
 """Events that may change a room's current turn or its next turn id."""
